@@ -1,0 +1,63 @@
+"""Entry point of the ``usd-synth`` command group.
+
+Subcommands live in their own modules and are imported lazily, so ``usd-synth --help`` stays fast and a
+missing optional dependency only matters for the command that needs it. Every :class:`UsdSynthError`
+becomes one line on stderr and exit code 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import click
+
+from usd_synth.errors import UsdSynthError
+
+# name -> "module:attribute" of a click command; modules are imported only when the command runs.
+_COMMANDS: dict[str, str] = {
+    "motion": "usd_synth.cli.motion:motion",
+    "validate": "usd_synth.cli.validate:validate",
+    "demo": "usd_synth.cli.demo:demo",
+    "fractal": "usd_synth.cli.fractal:fractal",
+}
+
+
+class _LazyGroup(click.Group):
+    """A click group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = _COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        return getattr(importlib.import_module(module_name), attr)
+
+    def invoke(self, ctx: click.Context):  # noqa: D401 - click API
+        try:
+            return super().invoke(ctx)
+        except UsdSynthError as exc:
+            click.echo(f"usd-synth: error: {exc}", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="Log progress (-v) or debug detail (-vv).")
+@click.version_option(package_name="usd-synth")
+def cli(verbose: int) -> None:
+    """usd-synth: motions in, labelled randomized OpenUSD training data out."""
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="usd-synth")
+
+
+if __name__ == "__main__":
+    main()

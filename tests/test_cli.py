@@ -1,0 +1,109 @@
+"""The usd-synth command line: outputs, summaries, and one-line errors with exit code 2."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from usd_synth.cli.main import cli
+
+from .conftest import smooth_random_motion
+from .inputs import humanml3d_joints
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+@pytest.fixture
+def t2m_file(tmp_path):
+    path = tmp_path / "in" / "t2m.npy"
+    path.parent.mkdir()
+    np.save(path, humanml3d_joints(smooth_random_motion(num_frames=40, fps=20)))
+    return path
+
+
+def test_import_info_validate(tmp_path, t2m_file):
+    out = tmp_path / "out" / "m.usda"
+    r = run("motion", "import", t2m_file, "-o", out, "--label", "wave")
+    assert r.exit_code == 0, r.output
+    assert "40 frames at 20 fps" in r.output and "residual MPJPE" in r.output
+    r = run("motion", "info", out, "--json")
+    info = json.loads(r.output)
+    assert info["label"] == "wave" and info["frames"] == 40 and info["source"]["reader"] == "humanml3d"
+    r = run("validate", out)
+    assert r.exit_code == 0 and "0 error(s)" in r.output
+
+
+def test_validate_exits_1_on_errors(tmp_path):
+    bad = tmp_path / "bad.usda"
+    bad.write_text('#usda 1.0\ndef Xform "A" {}\n')  # no defaultPrim, upAxis or metersPerUnit
+    r = run("validate", "--no-omni", bad)
+    assert r.exit_code == 1 and "error" in r.output
+
+
+def test_formats_lists_the_readers():
+    r = run("motion", "formats")
+    assert r.exit_code == 0 and "strided" in r.output and "amass" in r.output
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "file is empty"),
+        (None, "contains NaN"),
+        ("shape", "unknown motion format"),
+        ("truncate", "truncated"),
+    ],
+)
+def test_bad_input_one_line_exit_2_no_output(tmp_path, t2m_file, content, message):
+    src = tmp_path / "bad.npy"
+    if content is None:
+        arr = np.load(t2m_file)
+        arr[2, 2, 2] = np.nan
+        np.save(src, arr)
+    elif content == "shape":
+        np.save(src, np.zeros((5, 23, 3)))
+    elif content == "truncate":
+        src.write_bytes(t2m_file.read_bytes()[:300])
+    else:
+        src.write_bytes(content)
+    out_dir = tmp_path / "out"
+    r = run("motion", "import", src, "-o", out_dir / "m.usd")
+    assert r.exit_code == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and str(src) in lines[0]
+    assert "Traceback" not in r.output
+    assert not out_dir.exists() or list(out_dir.iterdir()) == []
+
+
+def test_bad_output_name_and_format(tmp_path, t2m_file):
+    r = run("motion", "import", t2m_file, "-o", tmp_path / "m.txt")
+    assert r.exit_code == 2 and "must end in one of" in r.stderr
+    r = run("motion", "import", t2m_file, "-o", tmp_path / "m.usd", "--format", "nope")
+    assert r.exit_code == 2 and "unknown format 'nope'" in r.stderr
+    r = run("motion", "import", t2m_file, "-o", tmp_path / "m.usd", "--fps", "-3")
+    assert r.exit_code == 2 and "--fps" in r.stderr
+
+
+def test_console_script_no_traceback(tmp_path):
+    """The installed entry point itself: one line on stderr, exit 2."""
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "usd_synth.cli.main",
+            "motion",
+            "import",
+            str(tmp_path / "missing.npy"),
+            "-o",
+            str(tmp_path / "x.usd"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"usd-synth: error: {tmp_path / 'missing.npy'}: no such file or folder"
+    assert not (tmp_path / "x.usd").exists()

@@ -1,0 +1,107 @@
+"""joints2smpl result folders: one pickle per frame with SMPL parameters.
+
+Each ``.pkl`` holds ``pose`` (72 axis-angle values: global orientation and 23 joints), ``beta`` (10), and
+the translation as ``root`` (the pelvis position) and/or ``cam`` (SMPL's model-origin translation).
+Files are ordered by the number in their name. Pickles are read with an unpickler that only builds numpy
+arrays and plain containers, so a hostile file cannot run code.
+
+Frames: joints2smpl fits HumanML3D joints, so its world is Y up; the root rotation and the pelvis are
+turned into the Z-up world by a +90 degree turn about x (the other joints' rotations are local and kept).
+The frame rate is HumanML3D's 20 fps unless ``--fps`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import pickle
+import re
+from pathlib import Path
+
+import numpy as np
+
+from usd_synth.errors import UsdSynthError
+from usd_synth.motion.model import REST_ROOT_QUAT, Motion
+from usd_synth.motion.readers.amass import SMPL_TEMPLATE_PELVIS
+from usd_synth.motion.readers.arrays import Y_UP_TO_Z_UP, check_array, fps_or
+from usd_synth.rotations import axis_angle_to_quat, quat_mul
+from usd_synth.skeleton import NUM_JOINTS
+
+_ALLOWED = {
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
+    ("numpy.core.multiarray", "scalar"),
+    ("numpy._core.multiarray", "scalar"),
+    ("collections", "OrderedDict"),
+}
+
+
+class _SafeUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str):  # noqa: D401 - pickle API
+        if (module, name) in _ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
+
+
+def _frame_number(p: Path) -> tuple[int, str]:
+    digits = re.findall(r"\d+", p.stem)
+    return (int(digits[-1]) if digits else -1, p.name)
+
+
+def load_pickle(path: Path) -> dict:
+    """A dict from a pickle, building only numpy arrays and plain containers."""
+    if path.stat().st_size == 0:
+        raise UsdSynthError("file is empty", path)
+    try:
+        with open(path, "rb") as f:
+            data = _SafeUnpickler(f, encoding="latin1").load()
+    except Exception as exc:
+        raise UsdSynthError(f"not a readable pickle of arrays (truncated or corrupt?): {exc}", path) from None
+    if not isinstance(data, dict):
+        raise UsdSynthError(f"expected a dict of SMPL parameters, got {type(data).__name__}", path)
+    return data
+
+
+class Joints2SmplReader:
+    """A folder of per-frame joints2smpl ``.pkl`` files."""
+
+    name = "joints2smpl"
+    retargets = False
+    description = "joints2smpl result folder: per-frame .pkl with 'pose' (72) and 'root'/'cam', Y up, 20 fps"
+
+    def sniff(self, path: Path) -> bool:
+        return path.is_dir() and any(path.glob("*.pkl"))
+
+    def read(self, path: Path, fps: float | None = None, refine: bool = False) -> Motion:
+        if not path.is_dir():
+            raise UsdSynthError("joints2smpl input must be a folder of per-frame .pkl files", path)
+        files = sorted(path.glob("*.pkl"), key=_frame_number)
+        if not files:
+            raise UsdSynthError("folder has no .pkl files", path)
+        poses, pelvis = [], []
+        for f in files:
+            d = load_pickle(f)
+            if "pose" not in d:
+                raise UsdSynthError(f"no 'pose' in the frame's parameters (has: {sorted(d)})", f)
+            pose = check_array(np.asarray(d["pose"]).reshape(1, -1), f, "pose", (1, 72))[0]
+            if "root" in d:
+                p = check_array(np.asarray(d["root"]).reshape(1, -1), f, "root", (1, 3))[0]
+            elif "cam" in d:
+                p = (
+                    check_array(np.asarray(d["cam"]).reshape(1, -1), f, "cam", (1, 3))[0]
+                    + SMPL_TEMPLATE_PELVIS
+                )
+            else:
+                raise UsdSynthError("frame has neither 'root' nor 'cam' translation", f)
+            poses.append(pose)
+            pelvis.append(p)
+        poses_arr = np.stack(poses)
+        t = poses_arr.shape[0]
+        rot = axis_angle_to_quat(poses_arr.reshape(t, NUM_JOINTS, 3))
+        rot[:, 0] = quat_mul(REST_ROOT_QUAT, rot[:, 0])  # Y-up world -> Z-up world, body frame unchanged
+        trans = np.stack(pelvis) @ Y_UP_TO_Z_UP.T
+        source = {"reader": self.name, "file": path.name, "frames": t, "frame_conversion": "y_up"}
+        first = load_pickle(files[0])
+        if "beta" in first:
+            source["betas"] = [round(float(b), 6) for b in np.asarray(first["beta"]).reshape(-1)[:16]]
+        return Motion(fps=fps_or(fps, 20.0), rotations=rot, translation=trans, source=source)

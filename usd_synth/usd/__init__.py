@@ -1,0 +1,1 @@
+"""Writing and reading USD: animated skeletons, stage conventions, validation."""

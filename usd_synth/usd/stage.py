@@ -1,0 +1,119 @@
+"""Stage conventions shared by every file usd-synth writes (Z up, metres, time codes = frames)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pxr import Sdf, Usd, UsdGeom, UsdSkel
+
+from usd_synth.errors import UsdSynthError
+from usd_synth.fileio import atomic_path
+
+USD_SUFFIXES = (".usd", ".usda", ".usdc")
+
+
+def check_usd_path(path: str | Path) -> Path:
+    """Reject output names USD cannot write (``.usd``/``.usdc`` are crate files, ``.usda`` is text)."""
+    path = Path(path)
+    if path.suffix.lower() not in USD_SUFFIXES:
+        raise UsdSynthError(f"output must end in one of {', '.join(USD_SUFFIXES)}", path)
+    return path
+
+
+def samples_path(path: Path) -> Path:
+    """Crate sidecar that holds the time-sampled animation of a text ``.usda`` file."""
+    return path.with_name(f"{path.stem}.anim.usdc")
+
+
+def _set_metadata(stage: Usd.Stage, fps: float, num_frames: int) -> None:
+    UsdGeom.SetStageUpAxis(stage, UsdGeom.Tokens.z)
+    UsdGeom.SetStageMetersPerUnit(stage, 1.0)
+    stage.SetTimeCodesPerSecond(fps)
+    stage.SetFramesPerSecond(fps)
+    stage.SetStartTimeCode(0)
+    stage.SetEndTimeCode(max(num_frames - 1, 0))
+
+
+@dataclass
+class Authoring:
+    """An in-memory stage being written, and where its time-sampled animation goes."""
+
+    stage: Usd.Stage
+    #: Stage that receives time-sampled animation prims: ``stage`` itself, or a crate sidecar for ``.usda``.
+    samples: Usd.Stage
+    #: Name of the sidecar file next to the output (None when there is none).
+    sidecar_name: str | None = None
+
+    def define_animation(self, wanted: str) -> UsdSkel.Animation:
+        """Define a SkelAnimation that appears at ``wanted`` on the main stage.
+
+        With a sidecar, the animation lives under the sidecar's default prim (a Scope, as Omniverse
+        expects of default prims) and ``wanted`` references it.
+        """
+        if self.samples is self.stage:
+            return UsdSkel.Animation.Define(self.stage, wanted)
+        scope = UsdGeom.Scope.Define(self.samples, "/Animations")
+        self.samples.SetDefaultPrim(scope.GetPrim())
+        inner = f"/Animations/{Sdf.Path(wanted).name}"
+        anim = UsdSkel.Animation.Define(self.samples, inner)
+        prim = self.stage.DefinePrim(wanted)
+        prim.GetReferences().AddReference(self.samples.GetRootLayer().identifier, inner)
+        return anim
+
+
+@contextlib.contextmanager
+def authoring_stage(path: str | Path, fps: float, num_frames: int) -> Iterator[Authoring]:
+    """Yield a new in-memory stage with usd-synth's metadata; write it to ``path`` atomically on success.
+
+    Metadata: Z up, 1 unit = 1 m, ``timeCodesPerSecond`` = fps, frames 0..T-1. ``.usd``/``.usdc`` are
+    written as crate (binary). A ``.usda`` stays readable text, and its time-sampled animation becomes a
+    small, valid crate asset ``<name>.anim.usdc`` beside it that the text file references: large
+    time-sample dictionaries in text layers are slow, and NVIDIA's asset validator rejects them.
+    """
+    path = check_usd_path(path)
+    text = path.suffix.lower() == ".usda"
+    stage = Usd.Stage.Open(Sdf.Layer.CreateAnonymous(".usda" if text else ".usdc"))
+    _set_metadata(stage, fps, num_frames)
+    if text:
+        side = Usd.Stage.Open(Sdf.Layer.CreateAnonymous(".usdc"))
+        _set_metadata(side, fps, num_frames)  # same frame rate, or USD would rescale its samples
+        authoring = Authoring(stage, side, samples_path(path).name)
+    else:
+        authoring = Authoring(stage, stage)
+    yield authoring
+    if authoring.sidecar_name is None:
+        with atomic_path(path) as tmp:
+            stage.GetRootLayer().Export(str(tmp))
+        return
+    side_path = samples_path(path)
+    with atomic_path(side_path) as tmp_side:
+        authoring.samples.GetRootLayer().Export(str(tmp_side))
+        with atomic_path(path) as tmp:
+            stage.GetRootLayer().Export(str(tmp))
+            # Point the written text layer at the sidecar's final name (the live stage keeps its own).
+            written = Sdf.Layer.FindOrOpen(str(tmp))
+            written.UpdateCompositionAssetDependency(
+                authoring.samples.GetRootLayer().identifier, f"./{side_path.name}"
+            )
+            written.Save()
+    # The renames happen only once both layers are written: the sidecar first, then the text layer.
+
+
+def open_stage(path: str | Path) -> Usd.Stage:
+    """Open a USD file, turning USD's errors (missing, truncated, not USD) into one clear line."""
+    path = Path(path)
+    if not path.is_file():
+        raise UsdSynthError("no such file", path)
+    if path.stat().st_size == 0:
+        raise UsdSynthError("file is empty", path)
+    try:
+        stage = Usd.Stage.Open(str(path))
+    except Exception as exc:
+        msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise UsdSynthError(f"not a readable USD file (truncated or corrupt?): {msg}", path) from None
+    if stage is None:
+        raise UsdSynthError("not a readable USD file", path)
+    return stage
