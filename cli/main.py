@@ -8,6 +8,7 @@ becomes one line on stderr and exit code 2, without a traceback.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import sys
 
@@ -21,6 +22,10 @@ _COMMANDS: dict[str, str] = {
     "validate": "usd_synth.cli.validate:validate",
     "demo": "usd_synth.cli.demo:demo",
     "fractal": "usd_synth.cli.fractal:fractal",
+    "blend": "usd_synth.cli.blend:blend",
+    "body": "usd_synth.cli.body:body",
+    "actor": "usd_synth.cli.body:actor",
+    "bake": "usd_synth.cli.body:bake",
 }
 
 
@@ -28,7 +33,10 @@ class _LazyGroup(click.Group):
     """A click group whose subcommands are imported on first use."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(_COMMANDS)
+        # Only commands whose module is present (a partial checkout or plugin-free install still works).
+        return sorted(
+            n for n, t in _COMMANDS.items() if importlib.util.find_spec(t.split(":")[0]) is not None
+        )
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = _COMMANDS.get(cmd_name)

@@ -92,3 +92,61 @@ def joints2smpl_folder(folder: Path, motion: Motion) -> None:
         data = {"beta": np.zeros(10), "pose": aa[f], "cam": np.zeros(3), "root": root[f]}
         with open(folder / f"motion_{f}.pkl", "wb") as fh:
             pickle.dump(data, fh)
+
+
+_BVH_TREE = [
+    # (bvh name, smpl joint, children...) in SMPL's tree; end sites stand for feet, hands and the head top.
+    ("Hips", "pelvis"),
+    ("LeftHip", "left_hip"), ("LeftKnee", "left_knee"), ("LeftAnkle", "left_ankle"),
+    ("RightHip", "right_hip"), ("RightKnee", "right_knee"), ("RightAnkle", "right_ankle"),
+    ("Chest", "spine1"), ("Chest2", "spine2"), ("Chest3", "spine3"),
+    ("Neck", "neck"), ("Head", "head"),
+    ("LeftCollar", "left_collar"), ("LeftShoulder", "left_shoulder"), ("LeftElbow", "left_elbow"),
+    ("LeftWrist", "left_wrist"),
+    ("RightCollar", "right_collar"), ("RightShoulder", "right_shoulder"), ("RightElbow", "right_elbow"),
+    ("RightWrist", "right_wrist"),
+]  # fmt: skip
+_BVH_END = {"left_ankle": "left_foot", "right_ankle": "right_foot", "left_wrist": "left_hand",
+            "right_wrist": "right_hand", "head": None}  # fmt: skip
+
+
+def bvh_text(motion: Motion, unit: float = 100.0) -> str:
+    """A BVH file (centimetres, Y up, ZXY channels) that plays ``motion`` on its own skeleton."""
+    from scipy.spatial.transform import Rotation
+
+    from usd_synth.skeleton import SMPL_PARENTS
+
+    smpl_to_bvh = {s: b for b, s in _BVH_TREE}
+    order = [JOINT_INDEX[s] for _, s in _BVH_TREE]
+    lines = ["HIERARCHY"]
+
+    def emit(j: int, depth: int) -> None:
+        pad = "  " * depth
+        name = [s for s, i in JOINT_INDEX.items() if i == j][0]
+        kind = "ROOT" if j == 0 else "JOINT"
+        off = np.zeros(3) if j == 0 else motion.offsets[j] * unit
+        lines.append(f"{pad}{kind} {smpl_to_bvh[name]}")
+        lines.append(f"{pad}{{")
+        lines.append(f"{pad}  OFFSET {off[0]:.6f} {off[1]:.6f} {off[2]:.6f}")
+        chans = "6 Xposition Yposition Zposition" if j == 0 else "3"
+        lines.append(f"{pad}  CHANNELS {chans} Zrotation Xrotation Yrotation")
+        kids = [c for c in order if SMPL_PARENTS[c] == j]
+        for c in kids:
+            emit(c, depth + 1)
+        if name in _BVH_END:
+            tip = _BVH_END[name]
+            e = motion.offsets[JOINT_INDEX[tip]] * unit if tip else np.array([0.0, 0.15 * unit, 0.0])
+            lines.extend([f"{pad}  End Site", f"{pad}  {{", f"{pad}    OFFSET {e[0]:.6f} {e[1]:.6f} {e[2]:.6f}",
+                          f"{pad}  }}"])  # fmt: skip
+        lines.append(f"{pad}}}")
+
+    emit(0, 0)
+    rot = motion.rotations.copy()
+    rot[:, 0] = quat_mul(quat_conj(REST_ROOT_QUAT), rot[:, 0])  # Z-up world -> Y-up world
+    euler = {j: Rotation.from_quat(rot[:, j]).as_euler("ZXY", degrees=True) for j in order}
+    root = yup(motion.translation) * unit
+    lines += ["MOTION", f"Frames: {motion.num_frames}", f"Frame Time: {1.0 / motion.fps:.8f}"]
+    for f in range(motion.num_frames):
+        vals = list(root[f]) + [v for j in order for v in euler[j][f]]
+        lines.append(" ".join(f"{v:.6f}" for v in vals))
+    return "\n".join(lines) + "\n"
