@@ -136,8 +136,14 @@ def bvh_text(motion: Motion, unit: float = 100.0) -> str:
         if name in _BVH_END:
             tip = _BVH_END[name]
             e = motion.offsets[JOINT_INDEX[tip]] * unit if tip else np.array([0.0, 0.15 * unit, 0.0])
-            lines.extend([f"{pad}  End Site", f"{pad}  {{", f"{pad}    OFFSET {e[0]:.6f} {e[1]:.6f} {e[2]:.6f}",
-                          f"{pad}  }}"])  # fmt: skip
+            lines.extend(
+                [
+                    f"{pad}  End Site",
+                    f"{pad}  {{",
+                    f"{pad}    OFFSET {e[0]:.6f} {e[1]:.6f} {e[2]:.6f}",
+                    f"{pad}  }}",
+                ]
+            )
         lines.append(f"{pad}}}")
 
     emit(0, 0)

@@ -107,3 +107,33 @@ def test_console_script_no_traceback(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"usd-synth: error: {tmp_path / 'missing.npy'}: no such file or folder"
     assert not (tmp_path / "x.usd").exists()
+
+
+def test_motion_list_and_builtin(tmp_path):
+    r = run("motion", "list")
+    names = r.output.split()
+    assert r.exit_code == 0 and {"walk", "run", "jump", "wave", "squat", "fall_down"} <= set(names)
+    out = tmp_path / "walk.usd"
+    r = run("motion", "builtin", "walk", "-o", out, "--seed", "3", "--seconds", "2")
+    assert r.exit_code == 0 and "60 frames" in r.output
+    info = json.loads(run("motion", "info", out, "--json").output)
+    assert info["label"] == "walk" and info["source"]["seed"] == 3
+    r = run("motion", "builtin", "moonwalk", "-o", tmp_path / "x.usd")
+    assert r.exit_code == 2 and "moonwalk" in r.stderr and not (tmp_path / "x.usd").exists()
+    r = run("motion", "builtin", "walk", "-o", tmp_path / "y.usd", "--seconds", "-1")
+    assert r.exit_code == 2 and not (tmp_path / "y.usd").exists()
+
+
+def test_demo_writes_valid_motions(tmp_path):
+    r = run("demo", "-o", tmp_path / "demo")
+    assert r.exit_code == 0, r.output
+    summary = json.loads((tmp_path / "demo" / "summary.json").read_text())
+    assert len(summary["motions"]) >= 6 and all(row["errors"] == 0 for row in summary["motions"])
+    assert (tmp_path / "demo" / "motions" / "fall_down.usd").is_file()
+
+
+def test_demo_is_deterministic(tmp_path):
+    run("demo", "-o", tmp_path / "a")
+    run("demo", "-o", tmp_path / "b")
+    for f in sorted((tmp_path / "a" / "motions").iterdir()):
+        assert f.read_bytes() == (tmp_path / "b" / "motions" / f.name).read_bytes()
