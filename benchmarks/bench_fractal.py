@@ -1,0 +1,106 @@
+"""Throughput of the fractal video generator: clips per second at the paper's settings.
+
+Prints one JSON object per configuration (device, workers) on stdout. The clock covers the whole
+``generate_dataset`` call (class filtering, rendering, tone mapping, emulation, mp4 encoding, manifest),
+after a warm-up that compiles or loads the Warp module, so worker start-up is included but compilation
+is not. Also reports the chaos-game kernel alone on one clip.
+
+    python benchmarks/bench_fractal.py                       # CPU, 1 and 2 workers, CUDA if present
+    python benchmarks/bench_fractal.py --workers 2 --clips 32 --emulate default
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from usd_synth.fractal.dataset import FractalDatasetSpec, generate_dataset
+from usd_synth.fractal.emulation import load_emulation
+from usd_synth.fractal.render import clip_times, framing_matrix, key_times, pixel_matrix
+from usd_synth.fractal.system import sample_system
+from usd_synth.kernels.device import resolve_device
+from usd_synth.kernels.fractal import render_histograms, warm_up
+
+
+def kernel_seconds(
+    device: str, size: int, frames: int, points: int, iterations: int, repeats: int = 3
+) -> float:
+    """Median time of the chaos-game launch alone for one clip of a plain (no variation) system."""
+    system = sample_system(np.random.default_rng(0), frames, variation_p=0.0)
+    tau = clip_times(frames)
+    maps, probs, _ = system.maps_at(tau)
+    framing = framing_matrix(system, None, key_times(frames), 1)
+    views = np.broadcast_to(pixel_matrix(size) @ framing, (frames, 1, 3, 3)).copy()
+    times = []
+    for r in range(repeats):
+        t = time.perf_counter()
+        render_histograms(maps, probs, views, size, size, 0, points, iterations, 20, r, device=device)
+        times.append(time.perf_counter() - t)
+    return float(np.median(times))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--device", default="all", help="cpu, cuda, or all (cpu, plus cuda when present)")
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--clips", type=int, default=24, help="clips per measurement (4 classes)")
+    ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--frames", type=int, default=18)
+    ap.add_argument("--points", type=int, default=128)
+    ap.add_argument("--iterations", type=int, default=7500)
+    ap.add_argument("--emulate", default="none", help="none (the paper's clips), default, or a JSON file")
+    ap.add_argument("--variation-p", type=float, default=0.2)
+    args = ap.parse_args()
+
+    devices = ["cpu"]
+    if args.device in ("cuda", "all"):
+        try:
+            devices.append(resolve_device("cuda"))
+        except Exception:  # noqa: BLE001 - no GPU: CPU only
+            if args.device == "cuda":
+                raise
+    if args.device == "cuda":
+        devices = devices[1:]
+    classes = 4
+    spec = FractalDatasetSpec(
+        classes=classes,
+        clips_per_class=max(1, args.clips // classes),
+        frames=args.frames,
+        size=args.size,
+        points=args.points,
+        iterations=args.iterations,
+        variation_p=args.variation_p,
+        emulation=load_emulation(args.emulate),
+    )
+    n_clips = spec.classes * spec.clips_per_class
+    for device in devices:
+        warm_up(device)
+        kernel = kernel_seconds(device, args.size, args.frames, args.points, args.iterations)
+        for workers in args.workers if device == "cpu" else [1]:
+            with tempfile.TemporaryDirectory() as tmp:
+                t = time.perf_counter()
+                generate_dataset(spec, Path(tmp) / "set", device=device, workers=workers)
+                wall = time.perf_counter() - t
+            print(json.dumps({
+                "device": device,
+                "workers": workers,
+                "cpu_count": os.cpu_count(),
+                "clips": n_clips,
+                "seconds": round(wall, 3),
+                "clips_per_second": round(n_clips / wall, 3),
+                "seconds_per_clip": round(wall / n_clips, 4),
+                "kernel_seconds_per_clip": round(kernel, 4),
+                "settings": {"size": args.size, "frames": args.frames, "points": args.points,
+                             "iterations": args.iterations, "emulate": args.emulate,
+                             "variation_p": args.variation_p, "format": "mp4"},
+            }), flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

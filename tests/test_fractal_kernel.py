@@ -1,0 +1,82 @@
+"""The Warp chaos game against its numpy reference (same counter-based RNG, same inputs)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from usd_synth.fractal.render import clip_times, framing_matrix, key_times, pixel_matrix
+from usd_synth.fractal.system import sample_system
+from usd_synth.kernels import fractal as K
+
+
+def _case(seed: int, variation: int, frames: int = 3, size: int = 48):
+    system = sample_system(np.random.default_rng(seed), frames, variation_p=0.0)
+    tau = clip_times(frames)
+    maps, probs, colors = system.maps_at(tau)
+    framing = framing_matrix(system, None, key_times(frames), 1)
+    assert framing is not None
+    views = np.broadcast_to(pixel_matrix(size) @ framing, (frames, 1, 3, 3)).copy()
+    return maps, probs, colors, views, size
+
+
+def test_hash_rng_is_uniform_and_counter_based():
+    keys = K.thread_keys_np(7, np.arange(4096))
+    u = K.uniform_np(keys, 3)
+    assert u.dtype == np.float32 and u.min() >= 0.0 and u.max() < 1.0
+    assert abs(u.mean() - 0.5) < 0.02 and abs(u.std() - np.sqrt(1 / 12)) < 0.02
+    # Counter-based: draw k does not depend on the draws before it.
+    assert np.array_equal(K.uniform_np(keys, 3), u)
+    assert not np.array_equal(K.uniform_np(keys, 4), u)
+
+
+def test_choice_table_follows_probabilities():
+    probs = np.array([[0.1, 0.2, 0.7], [1.0, 0.0, 0.0]])
+    table = K.choice_table(probs)
+    assert table.shape == (2, 1 << K.CHOICE_BITS)
+    freq = np.bincount(table[0], minlength=3) / table.shape[1]
+    assert np.allclose(freq, probs[0], atol=1e-3)
+    assert (table[1] == 0).all()
+
+
+@pytest.mark.parametrize("variation", [0, 3, 6])
+def test_warp_histogram_matches_numpy(variation):
+    maps, probs, _, views, size = _case(seed=variation + 1, variation=variation)
+    args = (maps, probs, views, size, size, variation, 32, 300, 20, 12345)
+    ref, _ = K.render_histograms_np(*args)
+    got, _ = K.render_histograms(*args, device="cpu")
+    assert got.shape == ref.shape == (3, size, size)
+    # The same map sequence: almost every sample lands in the same pixel.
+    assert abs(got.sum() - ref.sum()) <= 0.01 * ref.sum()
+    assert np.abs(got - ref).sum() <= 0.02 * ref.sum()
+    # And the result is not trivial: the fractal covers a good part of the view.
+    assert (ref > 0).mean() > 0.02
+
+
+def test_warp_colour_and_two_views_match_numpy():
+    maps, probs, colors, views, size = _case(seed=5, variation=0)
+    shifted = views.copy()
+    shifted[:, 0, 0, 2] += 7.0  # second view: the same points moved 7 px right
+    two = np.concatenate([views, shifted], axis=1)
+    args = (maps, probs, two, size, size, 0, 16, 200, 10, 99)
+    ref, ref_rgb = K.render_histograms_np(*args, colors=colors)
+    got, got_rgb = K.render_histograms(*args, device="cpu", colors=colors)
+    assert np.abs(got - ref).sum() <= 0.02 * ref.sum()
+    assert np.abs(got_rgb - ref_rgb).sum() <= 0.02 * ref_rgb.sum()
+    one, _ = K.render_histograms(maps, probs, views, size, size, 0, 16, 200, 10, 99, device="cpu")
+    assert got.sum() > 1.5 * one.sum()  # both views splat
+
+
+def test_fast_sine_is_close_to_libm():
+    x = np.linspace(-50, 50, 20001, dtype=np.float32)
+    assert np.abs(K.fast_sin_np(x) - np.sin(x)).max() < 1e-3
+    assert np.abs(K.fast_cos_np(x) - np.cos(x)).max() < 1e-3
+
+
+def test_variations_stay_finite():
+    x = np.linspace(-3, 3, 101, dtype=np.float32)
+    y = x[::-1].copy()
+    e = np.full_like(x, 0.3)
+    for v in range(len(K.VARIATIONS)):
+        nx, ny = K.apply_variation_np(v, x, y, e, e)
+        assert np.isfinite(nx).all() and np.isfinite(ny).all(), K.VARIATIONS[v]

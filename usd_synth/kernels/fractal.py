@@ -1,0 +1,521 @@
+"""The chaos game for animated iterated function systems, as a Warp kernel and a numpy reference.
+
+One launch renders every frame of a clip: thread ``(f, p)`` runs point ``p`` of frame ``f`` through
+``iterations`` random map applications and splats each visited position into that frame's histogram,
+through one or more per-frame homographies ("views", so a camera move, a perspective warp or a cloned
+second instance costs a splat, not a resampling pass).
+
+Randomness is counter-based: draw ``k`` of thread ``t`` is ``hash(hash(seed ^ hash(t)) + k)`` with the PCG
+output hash, computed the same way in Warp and in numpy. The map sequence therefore matches exactly
+between the two implementations; positions agree to float rounding (the maps are contractions, so
+rounding differences shrink rather than grow) and the histograms agree within a tolerance, which is what
+``tests/test_fractal_kernel.py`` checks.
+
+Non-linear variations (applied after the affine step, as in fractal flames) are numbered by
+:data:`VARIATIONS`; id 0 is the plain affine IFS.
+"""
+
+import functools
+
+import numpy as np
+
+from usd_synth.kernels.device import warp
+
+#: Variation names by kernel id. The formulas follow the fractal-flame catalogue (Draves & Reckase).
+VARIATIONS: tuple[str, ...] = (
+    "none",
+    "sinusoidal",
+    "swirl",
+    "horseshoe",
+    "bent",
+    "fisheye",
+    "popcorn",
+    "cosine",
+    "eyefish",
+    "cylinder",
+)
+
+#: Map choice uses a per-frame lookup table of ``2**CHOICE_BITS`` entries indexed by the top bits of a hash:
+#: one load instead of a branchy search over cumulative probabilities (which made the CPU kernel 4x
+#: slower), and exactly reproducible in numpy. Probabilities are resolved to 1/4096.
+CHOICE_BITS = 12
+
+#: A point leaving this box (or becoming NaN) is put back at the origin, so a non-contractive variation
+#: cannot poison the histogram with infinities; the degeneracy filter rejects systems where that matters.
+ESCAPE_RADIUS = 1.0e4
+
+#: Popcorn's ``sin(tan(3 y))`` is evaluated with ``tan`` clipped to this size: the sine of a huge
+#: argument is noise anyway, and its argument reduction made the kernel ten times slower.
+POPCORN_TAN_LIMIT = 64.0
+
+_U32 = np.uint32
+_PCG_MUL = 747796405
+_PCG_INC = 2891336453
+_PCG_INC_SIGNED = _PCG_INC - 2**32  # the same bits as an int32 literal, so the C++ code compiles cleanly
+_PCG_OUT = 277803737
+_INV_2_24 = np.float32(1.0 / 16777216.0)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# numpy side: the counter-based RNG and the reference chaos game
+# ---------------------------------------------------------------------------------------------------------
+
+
+def pcg_hash_np(x: np.ndarray) -> np.ndarray:
+    """PCG-RXS-M-XS 32-bit output hash, vectorised; uint32 arithmetic wraps like the Warp version."""
+    with np.errstate(over="ignore"):
+        state = np.asarray(x, dtype=_U32) * _U32(_PCG_MUL) + _U32(_PCG_INC)
+        word = ((state >> ((state >> _U32(28)) + _U32(4))) ^ state) * _U32(_PCG_OUT)
+    return (word >> _U32(22)) ^ word
+
+
+def thread_keys_np(seed: int, thread_ids: np.ndarray) -> np.ndarray:
+    """Per-thread stream keys: ``hash(seed ^ hash(thread))``."""
+    return pcg_hash_np(_U32(seed & 0xFFFFFFFF) ^ pcg_hash_np(thread_ids.astype(_U32)))
+
+
+def uniform_np(keys: np.ndarray, counter: int) -> np.ndarray:
+    """Draw number ``counter`` of each stream as a float32 in [0, 1) with 24 random bits."""
+    with np.errstate(over="ignore"):
+        h = pcg_hash_np(keys + _U32(counter & 0xFFFFFFFF))
+    return (h >> _U32(8)).astype(np.float32) * _INV_2_24
+
+
+_SIN_C1 = 1.0
+_SIN_C3 = -1.0 / 6.0
+_SIN_C5 = 1.0 / 120.0
+_SIN_C7 = -1.0 / 5040.0
+_SIN_C9 = 1.0 / 362880.0
+_SIN_C11 = -1.0 / 39916800.0
+_SIN_COEFFS = (_SIN_C1, _SIN_C3, _SIN_C5, _SIN_C7, _SIN_C9, _SIN_C11)
+_TWO_PI = 6.283185307179586
+_INV_TWO_PI = 1.0 / _TWO_PI
+_HALF_PI = 1.5707963267948966
+
+
+def fast_sin_np(x: np.ndarray) -> np.ndarray:
+    """Polynomial sine (range reduction to [-pi, pi], odd Taylor series to x^11, error < 5e-5).
+
+    libm's sinf/tanf made the transcendental variations 5-10x slower on CPU; the kernel evaluates the
+    same float32 polynomial, so the two implementations still agree.
+    """
+    x = np.asarray(x, np.float32)
+    k = np.floor(x * np.float32(_INV_TWO_PI) + np.float32(0.5))
+    r = x - k * np.float32(_TWO_PI)
+    r2 = r * r
+    acc = np.float32(_SIN_COEFFS[-1])
+    for c in _SIN_COEFFS[-2::-1]:
+        acc = acc * r2 + np.float32(c)
+    return (r * acc).astype(np.float32)
+
+
+def fast_cos_np(x: np.ndarray) -> np.ndarray:
+    """``cos(x) = sin(x + pi/2)`` with :func:`fast_sin_np`."""
+    return fast_sin_np(np.asarray(x, np.float32) + np.float32(_HALF_PI))
+
+
+def apply_variation_np(variation: int, x: np.ndarray, y: np.ndarray, e: np.ndarray, f: np.ndarray):
+    """Apply variation ``variation`` to float32 arrays (``e``, ``f``: the map's translation, for popcorn)."""
+    one = np.float32(1.0)
+    if variation == 0:
+        return x, y
+    if variation == 1:  # sinusoidal
+        return fast_sin_np(x), fast_sin_np(y)
+    r2 = x * x + y * y
+    if variation == 2:  # swirl
+        s, c = fast_sin_np(r2), fast_cos_np(r2)
+        return x * s - y * c, x * c + y * s
+    r = np.sqrt(r2)
+    if variation == 3:  # horseshoe
+        inv = one / np.maximum(r, np.float32(1e-6))
+        return inv * (x - y) * (x + y), inv * np.float32(2.0) * x * y
+    if variation == 4:  # bent
+        nx = np.where(x < 0, np.float32(2.0) * x, x)
+        ny = np.where(y < 0, np.float32(0.5) * y, y)
+        return nx.astype(np.float32), ny.astype(np.float32)
+    if variation == 5:  # fisheye (swaps the axes)
+        k = np.float32(2.0) / (r + one)
+        return k * y, k * x
+    if variation == 6:  # popcorn
+        lim = np.float32(POPCORN_TAN_LIMIT)
+        tx = np.clip(_fast_tan_np(np.float32(3.0) * x), -lim, lim)
+        ty = np.clip(_fast_tan_np(np.float32(3.0) * y), -lim, lim)
+        return x + e * fast_sin_np(ty), y + f * fast_sin_np(tx)
+    if variation == 7:  # cosine
+        px = np.float32(np.pi) * x
+        ey = np.exp(y)
+        iy = np.float32(1.0) / ey
+        return fast_cos_np(px) * np.float32(0.5) * (ey + iy), -fast_sin_np(px) * np.float32(0.5) * (ey - iy)
+    if variation == 8:  # eyefish
+        k = np.float32(2.0) / (r + one)
+        return k * x, k * y
+    if variation == 9:  # cylinder
+        return fast_sin_np(x), y
+    raise ValueError(f"unknown variation id {variation}")
+
+
+def choice_table(probs: np.ndarray) -> np.ndarray:
+    """Per-frame map-choice tables ``(F, 2**CHOICE_BITS)`` int32 from map probabilities ``(F, M)``.
+
+    Entry ``b`` holds the map whose cumulative-probability interval contains the bin centre
+    ``(b + 0.5) / 2**CHOICE_BITS``; probabilities need not be normalised.
+    """
+    probs = np.asarray(probs, dtype=np.float64)
+    n_bins = 1 << CHOICE_BITS
+    total = probs.sum(axis=1, keepdims=True)
+    cum = np.cumsum(probs / np.where(total > 0, total, 1.0), axis=1)
+    centres = (np.arange(n_bins) + 0.5) / n_bins
+    table = np.stack([np.searchsorted(c, centres, side="right") for c in cum])
+    return np.minimum(table, probs.shape[1] - 1).astype(np.int32)
+
+
+def choose_np(keys: np.ndarray, counter: int, table_rows: np.ndarray) -> np.ndarray:
+    """Map index of draw ``counter`` per stream, from each stream's own choice-table row."""
+    with np.errstate(over="ignore"):
+        h = pcg_hash_np(keys + _U32(counter & 0xFFFFFFFF))
+    return table_rows[np.arange(len(keys)), (h >> _U32(32 - CHOICE_BITS)).astype(np.int64)]
+
+
+def _fast_tan_np(x: np.ndarray) -> np.ndarray:
+    c = fast_cos_np(x)
+    c = np.where(np.abs(c) < np.float32(1e-6), np.float32(1e-6), c).astype(np.float32)
+    return fast_sin_np(x) / c
+
+
+def chaos_game_np(
+    maps: np.ndarray,
+    probs: np.ndarray,
+    variation: int,
+    n_points: int,
+    iterations: int,
+    burn_in: int,
+    seed: int,
+    colors: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Reference chaos game: every visited position after the burn-in, vectorised over (frame, point).
+
+    Returns ``xy`` of shape ``(F, n_points, iterations - burn_in, 2)`` and, when ``colors`` (``(F, M, 3)``)
+    is given, the running colour of each position with the same leading shape. The framing step uses
+    this with a few hundred points, and the kernel test compares its histogram with the Warp one.
+    """
+    maps = np.asarray(maps, dtype=np.float32)
+    table = choice_table(probs)
+    n_frames = maps.shape[0]
+    kept = iterations - burn_in
+    frame_idx = np.repeat(np.arange(n_frames), n_points)
+    keys = thread_keys_np(seed, np.arange(n_frames * n_points))
+    x = uniform_np(keys, 0) * np.float32(2.0) - np.float32(1.0)
+    y = uniform_np(keys, 1) * np.float32(2.0) - np.float32(1.0)
+    col = np.zeros((n_frames * n_points, 3), np.float32)
+    out = np.empty((n_frames * n_points, max(kept, 0), 2), np.float32)
+    out_col = np.empty((n_frames * n_points, max(kept, 0), 3), np.float32) if colors is not None else None
+    rows = table[frame_idx]
+    for it in range(iterations):
+        j = choose_np(keys, 2 + it, rows)
+        m = maps[frame_idx, j]
+        nx = m[:, 0] * x + m[:, 1] * y + m[:, 4]
+        ny = m[:, 2] * x + m[:, 3] * y + m[:, 5]
+        with np.errstate(all="ignore"):
+            nx, ny = apply_variation_np(variation, nx, ny, m[:, 4], m[:, 5])
+            bad = ~((np.abs(nx) < ESCAPE_RADIUS) & (np.abs(ny) < ESCAPE_RADIUS))
+        x = np.where(bad, np.float32(0.0), nx).astype(np.float32)
+        y = np.where(bad, np.float32(0.0), ny).astype(np.float32)
+        if colors is not None:
+            col = np.float32(0.5) * (col + colors[frame_idx, j])
+        if it >= burn_in:
+            out[:, it - burn_in, 0] = x
+            out[:, it - burn_in, 1] = y
+            if out_col is not None:
+                out_col[:, it - burn_in] = col
+    shape = (n_frames, n_points, max(kept, 0))
+    return out.reshape(*shape, 2), None if out_col is None else out_col.reshape(*shape, 3)
+
+
+def splat_np(
+    xy: np.ndarray, views: np.ndarray, height: int, width: int, point_colors: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Reference splatting of ``chaos_game_np`` positions through per-frame homographies ``views``.
+
+    ``views`` is ``(F, V, 3, 3)`` mapping fractal coordinates to pixel coordinates (x right, y down).
+    Returns the count histogram ``(F, H, W)`` and, with ``point_colors``, the colour sums ``(F, H, W, 3)``.
+    """
+    n_frames = xy.shape[0]
+    counts = np.zeros((n_frames, height, width), np.float32)
+    rgb = np.zeros((n_frames, height, width, 3), np.float32) if point_colors is not None else None
+    for f in range(n_frames):
+        px = xy[f].reshape(-1, 2)
+        pc = None if point_colors is None else point_colors[f].reshape(-1, 3)
+        for h in np.asarray(views[f], np.float32):
+            w = h[2, 0] * px[:, 0] + h[2, 1] * px[:, 1] + h[2, 2]
+            ok = w > np.float32(1e-6)
+            with np.errstate(all="ignore"):
+                u = (h[0, 0] * px[:, 0] + h[0, 1] * px[:, 1] + h[0, 2]) / w
+                v = (h[1, 0] * px[:, 0] + h[1, 1] * px[:, 1] + h[1, 2]) / w
+            ok &= (u >= 0) & (v >= 0) & (u < width) & (v < height)
+            iu = np.floor(u[ok]).astype(np.int64)
+            iv = np.floor(v[ok]).astype(np.int64)
+            np.add.at(counts[f], (iv, iu), 1.0)
+            if rgb is not None and pc is not None:
+                for c in range(3):
+                    np.add.at(rgb[f, :, :, c], (iv, iu), pc[ok, c])
+    return counts, rgb
+
+
+def render_histograms_np(
+    maps: np.ndarray,
+    probs: np.ndarray,
+    views: np.ndarray,
+    height: int,
+    width: int,
+    variation: int,
+    n_points: int,
+    iterations: int,
+    burn_in: int,
+    seed: int,
+    colors: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Numpy twin of :func:`render_histograms` (slow; for tests and small framing passes)."""
+    xy, pc = chaos_game_np(maps, probs, variation, n_points, iterations, burn_in, seed, colors)
+    return splat_np(xy, views, height, width, pc)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Warp side
+# ---------------------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _kernels():
+    """Build the Warp functions and kernel on first use, so importing this module does not start Warp."""
+    wp = warp()
+    # Forward only: nothing differentiates through the chaos game, and the module compiles twice as fast.
+    wp.set_module_options({"enable_backward": False})
+
+    @wp.func
+    def pcg_hash(x: wp.uint32) -> wp.uint32:
+        state = x * wp.uint32(_PCG_MUL) + wp.uint32(_PCG_INC_SIGNED)
+        word = ((state >> ((state >> wp.uint32(28)) + wp.uint32(4))) ^ state) * wp.uint32(_PCG_OUT)
+        return (word >> wp.uint32(22)) ^ word
+
+    @wp.func
+    def uniform(key: wp.uint32, counter: int) -> float:
+        h = pcg_hash(key + wp.uint32(counter))
+        return float(h >> wp.uint32(8)) * 5.9604644775390625e-08
+
+    @wp.func
+    def fast_sin(x: float) -> float:
+        k = wp.floor(x * _INV_TWO_PI + 0.5)
+        r = x - k * _TWO_PI
+        r2 = r * r
+        acc = _SIN_C11 * r2 + _SIN_C9
+        acc = acc * r2 + _SIN_C7
+        acc = acc * r2 + _SIN_C5
+        acc = acc * r2 + _SIN_C3
+        acc = acc * r2 + _SIN_C1
+        return r * acc
+
+    @wp.func
+    def fast_cos(x: float) -> float:
+        return fast_sin(x + _HALF_PI)
+
+    @wp.func
+    def fast_tan(x: float) -> float:
+        c = fast_cos(x)
+        if wp.abs(c) < 1.0e-6:
+            c = 1.0e-6
+        return fast_sin(x) / c
+
+    @wp.func
+    def apply_variation(variation: int, x: float, y: float, e: float, f: float) -> wp.vec2:
+        if variation == 1:
+            return wp.vec2(fast_sin(x), fast_sin(y))
+        r2 = x * x + y * y
+        if variation == 2:
+            s = fast_sin(r2)
+            c = fast_cos(r2)
+            return wp.vec2(x * s - y * c, x * c + y * s)
+        r = wp.sqrt(r2)
+        if variation == 3:
+            inv = 1.0 / wp.max(r, 1.0e-6)
+            return wp.vec2(inv * (x - y) * (x + y), inv * 2.0 * x * y)
+        if variation == 4:
+            nx = x
+            ny = y
+            if x < 0.0:
+                nx = 2.0 * x
+            if y < 0.0:
+                ny = 0.5 * y
+            return wp.vec2(nx, ny)
+        if variation == 5:
+            k = 2.0 / (r + 1.0)
+            return wp.vec2(k * y, k * x)
+        if variation == 6:
+            tx = wp.clamp(fast_tan(3.0 * x), -POPCORN_TAN_LIMIT, POPCORN_TAN_LIMIT)
+            ty = wp.clamp(fast_tan(3.0 * y), -POPCORN_TAN_LIMIT, POPCORN_TAN_LIMIT)
+            return wp.vec2(x + e * fast_sin(ty), y + f * fast_sin(tx))
+        if variation == 7:
+            px = 3.14159265358979 * x
+            ey = wp.exp(y)
+            iy = 1.0 / ey
+            return wp.vec2(fast_cos(px) * 0.5 * (ey + iy), -fast_sin(px) * 0.5 * (ey - iy))
+        if variation == 8:
+            k = 2.0 / (r + 1.0)
+            return wp.vec2(k * x, k * y)
+        if variation == 9:
+            return wp.vec2(fast_sin(x), y)
+        return wp.vec2(x, y)
+
+    @wp.func
+    def splat(
+        counts: wp.array3d(dtype=wp.float32),
+        rgb: wp.array3d(dtype=wp.vec3),
+        f: int,
+        h: wp.mat33,
+        perspective: int,
+        x: float,
+        y: float,
+        col: wp.vec3,
+        use_color: int,
+    ):
+        pu = h[0, 0] * x + h[0, 1] * y + h[0, 2]
+        pv = h[1, 0] * x + h[1, 1] * y + h[1, 2]
+        if perspective != 0:
+            w = h[2, 0] * x + h[2, 1] * y + h[2, 2]
+            if w > 1.0e-6:
+                pu = pu / w
+                pv = pv / w
+            else:
+                pu = -1.0
+        iu = int(wp.floor(pu))
+        iv = int(wp.floor(pv))
+        if wp.uint32(iu) < wp.uint32(counts.shape[2]) and wp.uint32(iv) < wp.uint32(counts.shape[1]):
+            counts[f, iv, iu] += 1.0
+            if use_color != 0:
+                rgb[f, iv, iu] += col
+
+    @wp.kernel
+    def chaos_game(
+        maps: wp.array2d(dtype=wp.mat33),
+        choice: wp.array2d(dtype=wp.int32),
+        colors: wp.array2d(dtype=wp.vec3),
+        views: wp.array2d(dtype=wp.mat33),
+        variation: int,
+        n_points: int,
+        iterations: int,
+        burn_in: int,
+        seed: wp.uint32,
+        use_color: int,
+        counts: wp.array3d(dtype=wp.float32),
+        rgb: wp.array3d(dtype=wp.vec3),
+    ):
+        f, p = wp.tid()
+        h0 = views[f, 0]
+        h1 = views[f, views.shape[1] - 1]
+        two_views = views.shape[1] > 1
+        affine = h0[2, 0] == 0.0 and h0[2, 1] == 0.0 and h1[2, 0] == 0.0 and h1[2, 1] == 0.0
+        perspective = wp.where(affine, 0, 1)
+        key = pcg_hash(seed ^ pcg_hash(wp.uint32(f * n_points + p)))
+        x = uniform(key, 0) * 2.0 - 1.0
+        y = uniform(key, 1) * 2.0 - 1.0
+        col = wp.vec3(0.0, 0.0, 0.0)
+        for it in range(iterations):
+            j = choice[f, int(pcg_hash(key + wp.uint32(2 + it)) >> wp.uint32(32 - CHOICE_BITS))]
+            m = maps[f, j]
+            nx = m[0, 0] * x + m[0, 1] * y + m[0, 2]
+            ny = m[1, 0] * x + m[1, 1] * y + m[1, 2]
+            if variation != 0:
+                v = apply_variation(variation, nx, ny, m[0, 2], m[1, 2])
+                nx = v[0]
+                ny = v[1]
+                if not (wp.abs(nx) < ESCAPE_RADIUS and wp.abs(ny) < ESCAPE_RADIUS):
+                    nx = 0.0
+                    ny = 0.0
+            x = nx
+            y = ny
+            if use_color != 0:
+                col = 0.5 * (col + colors[f, j])
+            if it >= burn_in:
+                splat(counts, rgb, f, h0, perspective, x, y, col, use_color)
+                if two_views:
+                    splat(counts, rgb, f, h1, perspective, x, y, col, use_color)
+
+    return chaos_game
+
+
+def render_histograms(
+    maps: np.ndarray,
+    probs: np.ndarray,
+    views: np.ndarray,
+    height: int,
+    width: int,
+    variation: int,
+    n_points: int,
+    iterations: int,
+    burn_in: int,
+    seed: int,
+    device: str = "cpu",
+    colors: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Run the chaos game for every frame of a clip in one Warp launch and return the histograms.
+
+    Args:
+        maps: ``(F, M, 6)`` affine maps per frame as ``(a, b, c, d, e, f)``: ``x' = a x + b y + e``,
+            ``y' = c x + d y + f``.
+        probs: ``(F, M)`` map probabilities (normalised here), resolved through :func:`choice_table`.
+        views: ``(F, V, 3, 3)`` homographies from fractal coordinates to pixels; every visited position
+            is splatted once per view.
+        height, width: histogram size in pixels.
+        variation: index into :data:`VARIATIONS`.
+        n_points, iterations, burn_in: points per frame, map applications per point, and how many of the
+            first applications are not splatted.
+        seed: 32-bit seed of the counter-based RNG.
+        device: a Warp device name (see :func:`usd_synth.kernels.device.resolve_device`).
+        colors: optional ``(F, M, 3)`` map colours; each point carries the running average of the colours
+            of the maps it went through, and their sum per pixel is returned as the second array.
+
+    Returns:
+        ``counts`` ``(F, H, W)`` float32 and ``rgb`` ``(F, H, W, 3)`` float32 (``None`` without colours).
+    """
+    kernel = _kernels()  # first: it silences Warp before starting it
+    wp = warp()
+    maps = np.ascontiguousarray(maps, dtype=np.float32)
+    table = choice_table(probs)
+    views = np.ascontiguousarray(views, dtype=np.float32)
+    n_frames = maps.shape[0]
+    use_color = colors is not None
+    col = np.ascontiguousarray(colors if use_color else np.zeros((n_frames, maps.shape[1], 3)), np.float32)
+    # The kernel reads each map as one mat33 load: rows (a, b, e) and (c, d, f); the last row is unused.
+    packed = np.zeros((*maps.shape[:2], 3, 3), np.float32)
+    packed[..., 0, :] = maps[..., [0, 1, 4]]
+    packed[..., 1, :] = maps[..., [2, 3, 5]]
+    with wp.ScopedDevice(device):
+        d_counts = wp.zeros((n_frames, height, width), dtype=wp.float32)
+        d_rgb = wp.zeros((n_frames, height, width) if use_color else (1, 1, 1), dtype=wp.vec3)
+        wp.launch(
+            kernel,
+            dim=(n_frames, n_points),
+            inputs=[
+                wp.array(packed, dtype=wp.mat33),
+                wp.array(table, dtype=wp.int32),
+                wp.array(col, dtype=wp.vec3),
+                wp.array(views, dtype=wp.mat33),
+                int(variation),
+                int(n_points),
+                int(iterations),
+                int(burn_in),
+                wp.uint32(int(seed) & 0xFFFFFFFF),
+                int(use_color),
+                d_counts,
+                d_rgb,
+            ],
+        )
+        counts = d_counts.numpy()
+        rgb = d_rgb.numpy().reshape(n_frames, height, width, 3) if use_color else None
+    return counts, rgb
+
+
+def warm_up(device: str = "cpu") -> None:
+    """Compile (or load from Warp's kernel cache) the chaos-game module on ``device`` with a tiny launch,
+    so worker processes started afterwards only load the cached binary."""
+    maps = np.zeros((1, 1, 6), np.float32)
+    render_histograms(maps, np.ones((1, 1)), np.eye(3)[None, None], 2, 2, 0, 1, 2, 0, 0, device=device)

@@ -1,0 +1,247 @@
+"""Keeping the body on the ground: support height, contacts, root motion from the contacts, flight arcs,
+foot locking, and key-pose blends driven by the support height.
+
+The pelvis height puts the lowest joint, less its clearance (:data:`JOINT_CLEARANCE`: sole 8 cm under the
+ankle, 2 cm under the ball of the foot, the body's thickness elsewhere), on z = 0 (a soft minimum, so the
+height stays smooth where the support changes); the horizontal motion is minus the contact-weighted mean
+horizontal velocity of the joints touching the ground, so planted feet (or knees, hands, the back in a fall)
+do not slide; flight phases (run, jump) follow a ballistic arc joined C1 to the ground-driven height.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from usd_synth.motion.library.pose import _Pose, _rotations
+from usd_synth.motion.model import forward_kinematics
+from usd_synth.rotations import quat_about, quat_apply, quat_conj, quat_mul
+from usd_synth.skeleton import JOINT_INDEX, SMPL_PARENTS, template_offsets
+
+GRAVITY = 9.81
+_J = JOINT_INDEX
+
+#: Distance from each joint to the surface it rests on (metres): the sole under the ankle (8 cm) and the
+#: ball of the foot (2 cm), the body's half-thickness elsewhere. A joint touches the ground when its
+#: height equals its clearance; none goes lower.
+JOINT_CLEARANCE: np.ndarray = np.array(
+    [
+        0.10, 0.09, 0.09, 0.10, 0.06, 0.06,  # pelvis, hips, spine1, knees
+        0.10, 0.08, 0.08, 0.10, 0.02, 0.02,  # spine2, ankles, spine3, feet
+        0.06, 0.07, 0.07, 0.10, 0.06, 0.06,  # neck, collars, head, shoulders
+        0.045, 0.045, 0.035, 0.035, 0.025, 0.025,  # elbows, wrists, hands
+    ]
+)  # fmt: skip
+
+#: The foot joints (ankles and balls of the feet) that carry the body in the gaits.
+FOOT_JOINTS: tuple[int, ...] = (_J["left_ankle"], _J["right_ankle"], _J["left_foot"], _J["right_foot"])
+
+_SOFTMIN_TAU = 0.002  # m; smooths the support height where the lowest joint changes (adds < 3 mm)
+_CONTACT_SIGMA = 0.006  # m; a joint this high above its clearance counts ~37 % as planted
+_FLIGHT_EPS = 1e-4  # weight of the free (flight) velocity against the contact-weighted one
+#: Pelvis, legs and spine: the joints that carry the body (for height-driven blends).
+_BODY_JOINTS = tuple(
+    _J[n]
+    for n in (
+        "pelvis",
+        "left_hip",
+        "right_hip",
+        "spine1",
+        "left_knee",
+        "right_knee",
+        "spine2",
+        "left_ankle",
+        "right_ankle",
+        "spine3",
+        "left_foot",
+        "right_foot",
+    )
+)
+
+
+def _softmin(h: np.ndarray, tau: float) -> np.ndarray:
+    """Smooth minimum over the last axis (<= the minimum, by at most tau * log(n))."""
+    m = h.min(axis=-1)
+    return m - tau * np.log(np.exp(-(h - m[..., None]) / tau).sum(axis=-1))
+
+
+def _flight_height(z: np.ndarray, t: np.ndarray, windows: Sequence[tuple[float, float]]) -> np.ndarray:
+    """Replace the ground-driven pelvis height inside each flight window by a ballistic arc (gravity)
+    that meets it at both ends with the same height and vertical speed (a cubic correction keeps C1)."""
+    z = z.copy()
+    dt = t[1] - t[0]
+    for t0, t1 in windows:
+        span = t1 - t0
+        inside = (t > t0) & (t < t1)
+        if span <= dt or not inside.any():
+            continue
+        z0, z1 = np.interp(t0, t, z), np.interp(t1, t, z)
+        # One-sided speeds: on the ground just before take-off and just after touch-down.
+        v0 = (z0 - np.interp(t0 - dt, t, z)) / dt
+        v1 = (np.interp(t1 + dt, t, z) - z1) / dt
+        s = (t[inside] - t0) / span
+        arc = z0 + (z1 - z0) * s + 0.5 * GRAVITY * span**2 * s * (1 - s)
+        a0 = (z1 - z0) / span + 0.5 * GRAVITY * span  # the arc's own speeds at take-off and landing
+        a1 = (z1 - z0) / span - 0.5 * GRAVITY * span
+        h10, h11 = s**3 - 2 * s**2 + s, s**3 - s**2
+        z[inside] = arc + span * ((v0 - a0) * h10 + (v1 - a1) * h11)
+    return z
+
+
+def _root_from_contacts(
+    rot: np.ndarray,
+    offsets: np.ndarray,
+    fps: float,
+    flights: Sequence[tuple[float, float]] = (),
+    free_velocity: np.ndarray | None = None,
+) -> np.ndarray:
+    """Pelvis world positions (T, 3) that keep the body on the ground and its contacts planted.
+
+    Height: the lowest joint (less its clearance) touches z = 0, except in ``flights`` (time windows).
+    Horizontal: the pelvis moves by minus the contact-weighted horizontal velocity of the joints near the
+    ground, so whatever supports the body does not slide; with nothing near the ground it moves at
+    ``free_velocity`` (m/s, xy; default: the mean contact-driven velocity, i.e. keep going).
+    """
+    n = rot.shape[0]
+    t = np.arange(n) / fps
+    _, pos = forward_kinematics(rot, np.zeros((n, 3)), offsets)
+    rel = pos[..., 2] - JOINT_CLEARANCE
+    z = -_softmin(rel, _SOFTMIN_TAU)
+    if flights:
+        z = _flight_height(z, t, flights)
+    height = np.maximum(rel + z[:, None], 0.0)
+    w = np.exp(-((height / _CONTACT_SIGMA) ** 2))
+    vel = np.gradient(pos[..., :2], 1.0 / fps, axis=0)
+    planted = -(w[..., None] * vel).sum(axis=1)
+    total = w.sum(axis=1)
+    if free_velocity is None:
+        free_velocity = planted.sum(axis=0) / max(total.sum(), 1e-9)
+    v = (planted + _FLIGHT_EPS * np.asarray(free_velocity)) / (total + _FLIGHT_EPS)[:, None]
+    xy = np.concatenate([np.zeros((1, 2)), np.cumsum(0.5 * (v[1:] + v[:-1]) / fps, axis=0)])
+    return np.column_stack([xy, z])
+
+
+def _rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The shortest-arc quaternions turning vectors ``a`` into ``b`` (..., 3)."""
+    a = a / np.linalg.norm(a, axis=-1, keepdims=True)
+    b = b / np.linalg.norm(b, axis=-1, keepdims=True)
+    q = np.concatenate([np.cross(a, b), 1.0 + np.sum(a * b, axis=-1, keepdims=True)], axis=-1)
+    return q / np.linalg.norm(q, axis=-1, keepdims=True)
+
+
+def _world_quats(q: np.ndarray, joints: Sequence[int]) -> dict[int, np.ndarray]:
+    """World rotations of ``joints`` and all their ancestors (quaternions, T x 4)."""
+    out: dict[int, np.ndarray] = {}
+
+    def world(j: int) -> np.ndarray:
+        if j not in out:
+            parent = int(SMPL_PARENTS[j])
+            out[j] = q[:, j] if parent < 0 else quat_mul(world(parent), q[:, j])
+        return out[j]
+
+    for j in joints:
+        world(j)
+    return out
+
+
+def _lock_feet(
+    q: np.ndarray, root: np.ndarray, offsets: np.ndarray, fps: float, tau: float = 0.08
+) -> np.ndarray:
+    """Pin the feet where they touch the ground (foot-skate clean-up, as done on motion capture).
+
+    The contact-driven root already keeps the *mean* contact still; in double support the two feet can
+    still drift apart a little, since joint-angle curves do not preserve their distance. Each foot gets a
+    horizontal offset that accumulates its slide while in contact and relaxes (time constant ``tau``) in
+    the air; a two-bone IK on hip and knee moves the ankle by it, and the ankle keeps the foot's world
+    orientation. Returns corrected local rotations.
+    """
+    q = q.copy()
+    _, pos = forward_kinematics(q, root, offsets)
+    height = np.maximum(pos[..., 2] - JOINT_CLEARANCE, 0.0)
+    w = np.exp(-((height / _CONTACT_SIGMA) ** 2))
+    vel = np.gradient(pos[..., :2], 1.0 / fps, axis=0)
+    dt = 1.0 / fps
+    for side in ("left", "right"):
+        hip, knee, ankle, ball = (_J[f"{side}_{n}"] for n in ("hip", "knee", "ankle", "foot"))
+        wa, wb = w[:, ankle], w[:, ball]
+        w_foot = np.clip(wa + wb, 0.0, 1.0)
+        v_contact = (wa[:, None] * vel[:, ankle] + wb[:, None] * vel[:, ball]) / (wa + wb + 1e-9)[:, None]
+        offset = np.zeros((len(q), 2))
+        for f in range(1, len(q)):
+            offset[f] = offset[f - 1] - dt * (
+                w_foot[f] * v_contact[f] + (1 - w_foot[f]) * offset[f - 1] / tau
+            )
+        target = pos[:, ankle].copy()
+        target[:, :2] += offset
+        wq = _world_quats(q, (ankle,))
+        parent_of_hip, w_hip, w_ankle = wq[0], wq[hip], wq[ankle]
+        o1, o2 = offsets[knee], offsets[ankle]
+        # Knee: solve |o1 + Rx(theta) o2| = |target - hip| for theta, near the current flexion.
+        d2 = np.sum((target - pos[:, hip]) ** 2, axis=-1)
+        a = o1[0] * o2[0]
+        b = o1[1] * o2[1] + o1[2] * o2[2]
+        c = o1[2] * o2[1] - o1[1] * o2[2]
+        r, phi = math.hypot(b, c), math.atan2(c, b)
+        cos_arg = np.clip((0.5 * (d2 - o1 @ o1 - o2 @ o2) - a) / r, -1.0, 1.0)
+        theta = phi + np.arccos(cos_arg)
+        current = 2 * np.arctan2(q[:, knee, 0], q[:, knee, 3])
+        alt = phi - np.arccos(cos_arg)
+        theta = np.where(np.abs(alt - current) < np.abs(theta - current), alt, theta)
+        q_knee = quat_mul(quat_about((1.0, 0.0, 0.0), theta - current), q[:, knee])
+        # Hip: turn the thigh so the hip-to-ankle vector points at the target.
+        leg_now = quat_apply(w_hip, o1 + quat_apply(q_knee, np.broadcast_to(o2, (len(q), 3))))
+        turn = _rotation_between(leg_now, target - pos[:, hip])
+        new_w_hip = quat_mul(turn, w_hip)
+        q[:, hip] = quat_mul(quat_conj(parent_of_hip), new_w_hip)
+        q[:, knee] = q_knee
+        new_w_knee = quat_mul(new_w_hip, q_knee)
+        q[:, ankle] = quat_mul(quat_conj(new_w_knee), w_ankle)
+    return q
+
+
+def _support_height(pose: _Pose, heading: float) -> np.ndarray:
+    """Pelvis height (T,) that puts the pose's lowest joint on the ground (as in _root_from_contacts)."""
+    rot = _rotations(pose, heading)
+    _, pos = forward_kinematics(rot, np.zeros(rot.shape[:1] + (3,)), template_offsets())
+    return -_softmin(pos[..., 2] - JOINT_CLEARANCE, _SOFTMIN_TAU)
+
+
+def _drive_height(
+    pose: _Pose,
+    t: np.ndarray,
+    span: tuple[float, float],
+    a: _Pose,
+    b: _Pose,
+    v_a: float,
+    v_b: float,
+    heading: float,
+) -> None:
+    """Blend from key pose ``a`` to ``b`` over ``span`` so that the supported pelvis height follows a cubic
+    with vertical speeds ``v_a`` and ``v_b`` at the ends (in place).
+
+    Key-pose interpolation slows down at every key, so a push-off would leave the ground with almost no
+    speed; driving the blend by the height lets the legs extend exactly as fast as the take-off (or the
+    landing) needs, with the feet staying on the ground.
+    """
+    alpha = np.linspace(0.0, 1.0, 65)
+    table = _Pose((len(alpha),))
+    table.main = a.main + alpha[:, None, None] * (b.main - a.main)
+    table.pre = a.pre + alpha[:, None, None] * (b.pre - a.pre)
+    heights = _support_height(table, heading)
+    inside = (t >= span[0]) & (t <= span[1])
+    duration = span[1] - span[0]
+    s = (t[inside] - span[0]) / duration
+    z = (
+        (2 * s**3 - 3 * s**2 + 1) * heights[0]
+        + (-2 * s**3 + 3 * s**2) * heights[-1]
+        + duration * ((s**3 - 2 * s**2 + s) * v_a + (s**3 - s**2) * v_b)
+    )
+    order = np.argsort(heights)
+    blend = np.interp(z, heights[order], alpha[order])[:, None, None]
+    body = list(_BODY_JOINTS)  # the arms and head keep their own (smooth) key interpolation
+    main, pre = pose.main[inside], pose.pre[inside]
+    main[:, body] = (a.main + blend * (b.main - a.main))[:, body]
+    pre[:, body] = (a.pre + blend * (b.pre - a.pre))[:, body]
+    pose.main[inside], pose.pre[inside] = main, pre
