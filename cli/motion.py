@@ -102,4 +102,23 @@ def formats() -> None:
         click.echo(f"{name}\t{reader.description}")
 
 
+@motion.command("quality")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--format", "fmt", default=None, help="Input format (default: detected).")
+def quality(file: Path, as_json: bool, fmt: str | None) -> None:
+    """Score a motion: foot skate, ground penetration, floating, jerk, joint-limit violations."""
+    from usd_synth.motion.quality import evaluate, rejection_reasons
+    from usd_synth.motion.readers import read_motion
+
+    report = evaluate(read_motion(file, format=fmt))
+    reasons = rejection_reasons(report)
+    data = {**report.to_dict(), "rejected": bool(reasons), "reasons": reasons}
+    if as_json:
+        click.echo(json.dumps(data, indent=2, sort_keys=True))
+        return
+    for key, value in data.items():
+        click.echo(f"{key}: {value}")
+
+
 __all__ = ["motion", "UsdSynthError"]

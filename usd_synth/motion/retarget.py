@@ -184,18 +184,33 @@ def retarget_positions(
 
     # 1. The per-sequence skeleton. Single bones: median length along the template's rest direction.
     #    Joints with several children: their children's mean positions in the joint's own fitted frame.
+    multi_points: dict[int, list[int]] = {}  # points that orient each multi-child joint
+    multi_local: dict[int, np.ndarray] = {}  # their mean positions in the joint's rest frame
+    across: dict[int, np.ndarray] = {}  # (T, 3) left-to-right axis of each multi-child joint
+    rest_tmpl = rest_positions_from_offsets(tmpl)
     for j in range(NUM_JOINTS):
         if j in multi:
-            children = multi[j]
-            d = np.stack([pos[:, c] - pos[:, j] for c in children], axis=1)
-            f_obs = _frame_xy(d[:, 0] - d[:, 1], d[:, 2])
-            f_rest = _frame_xy(tmpl[children[0]] - tmpl[children[1]], tmpl[children[2]])
+            left, right, up = multi[j]
+            points = [left, right, up]
+            side_l, side_r = left, right
+            width = np.median(np.linalg.norm(pos[:, left] - pos[:, right], axis=-1))
+            height = np.median(np.linalg.norm(pos[:, up] - pos[:, j], axis=-1))
+            if width < 0.3 * height and kids_of[left] and kids_of[right]:
+                # Left and right children (e.g. collars drawn at the neck base, as some mocap rigs do)
+                # are too close to give a left-right axis: their children (the shoulders) give it.
+                side_l, side_r = kids_of[left][0], kids_of[right][0]
+                points += [side_l, side_r]
+            across[j] = pos[:, side_l] - pos[:, side_r]
+            d = np.stack([pos[:, c] - pos[:, j] for c in points], axis=1)
+            f_obs = _frame_xy(across[j], d[:, 2])
+            f_rest = _frame_xy(rest_tmpl[side_l] - rest_tmpl[side_r], tmpl[up])
             g = f_obs @ f_rest.T
             for _ in range(3):  # alternate: offsets in the frame, then the best frame for the offsets
                 local_d = np.einsum("tji,tcj->tci", g, d).mean(axis=0)
                 g = _kabsch(local_d, d)
             local_d = np.einsum("tji,tcj->tci", g, d).mean(axis=0)
-            for c, off in zip(children, local_d, strict=True):
+            multi_points[j], multi_local[j] = points, local_d
+            for c, off in zip(points[:3], local_d[:3], strict=True):
                 offsets[c] = off
                 has_offset[c] = True
         elif obs[j] and j not in end_sites and len(kids_of[j]) == 1:
@@ -226,8 +241,8 @@ def retarget_positions(
             fk[:, j] = fk[:, p] + world[:, p] @ offsets[j]
         parent_world = world[:, SMPL_PARENTS[j]] if j > 0 else None
         if j in multi:
-            d = np.stack([pos[:, c] - fk[:, j] for c in multi[j]], axis=1)
-            world[:, j] = _kabsch(offsets[list(multi[j])], d)
+            d = np.stack([pos[:, c] - fk[:, j] for c in multi_points[j]], axis=1)
+            world[:, j] = _kabsch(multi_local[j], d)
             continue
         if j in end_sites and obs[j]:
             target, rest_dir = end_sites[j] - fk[:, j], _Y
@@ -252,10 +267,7 @@ def retarget_positions(
             rest_side = _SIDE.get(j, _X)
             if j in (J["spine1"], J["spine2"]) and J["spine3"] in multi:
                 # Spread the twist between pelvis and chest over the two lower spine joints.
-                chest = _frame_xy(
-                    pos[:, J["left_collar"]] - pos[:, J["right_collar"]],
-                    pos[:, J["neck"]] - pos[:, J["spine3"]],
-                )
+                chest = _frame_xy(across[J["spine3"]], pos[:, J["neck"]] - pos[:, J["spine3"]])
                 k = 1.0 / 3.0 if j == J["spine1"] else 2.0 / 3.0
                 side = (1 - k) * (world[:, 0] @ _X) + k * chest[..., 0]
             else:
