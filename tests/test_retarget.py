@@ -61,3 +61,16 @@ def test_rejects_bad_positions(random_motion):
         retarget_positions(pos, 30)
     with pytest.raises(UsdSynthError, match=r"\(T, 24, 3\)"):
         retarget_positions(pos[:, :22], 30)
+
+
+def test_collars_at_the_neck_base_do_not_flip_the_chest():
+    """Some mocap rigs put both collars on the neck: the chest's left-right axis then comes from the
+    shoulders, so the chest neither spins nor pops."""
+    m = smooth_random_motion(num_frames=120, seed=4, amplitude=0.3)
+    pos = m.joint_positions()
+    pos[:, [JOINT_INDEX["left_collar"], JOINT_INDEX["right_collar"]]] = pos[:, [JOINT_INDEX["neck"]] * 2]
+    result = retarget_positions(pos, m.fps)
+    rot = result.motion.rotations
+    chest = JOINT_INDEX["spine3"]
+    assert quat_angle(rot[1:, chest], rot[:-1, chest]).max() < np.radians(10)
+    assert result.mpjpe < 0.01
