@@ -153,3 +153,14 @@ def test_yup_helper_inverts_import():
     p = np.random.default_rng(0).normal(size=(4, 3))
     back = yup(p)
     np.testing.assert_allclose(np.stack([back[:, 0], -back[:, 2], back[:, 1]], -1), p)
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        path = write_motion(smooth_random_motion(num_frames=3), tmp_path / "m.usd")
+    finally:
+        os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o644

@@ -1,0 +1,86 @@
+"""Bodies on the SMPL-24 skeleton: the free Anny body (default), SMPL bodies from the user's model files,
+shape sampling, and actors (a motion bound to a body).
+
+:func:`make_body` is the one entry point: a model name, a seed (or a numpy Generator) and ``--set``-style
+overrides in, a rigged :class:`~usd_synth.body.model.Body` out. The same seed always gives the same body.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from usd_synth.body.model import MAX_INFLUENCES, Body
+from usd_synth.errors import UsdSynthError
+
+MODELS = ("anny", "smpl")
+
+
+def body_rng(seed: int) -> np.random.Generator:
+    """The Generator a body seed stands for (``SeedSequence([seed, 'body'])``, independent of motions)."""
+    return np.random.default_rng(np.random.SeedSequence([int(seed), 0x626F6479]))
+
+
+def make_body(
+    model: str = "anny",
+    seed: int | np.random.Generator = 0,
+    overrides: dict[str, Any] | None = None,
+    smpl_dir: str | Path | None = None,
+) -> Body:
+    """A rigged body: Anny (phenotypes sampled from the seed) or SMPL (betas sampled, files from the user).
+
+    ``overrides``: Anny phenotypes (gender, age, muscle, weight, height, proportions, each 0..1), ``years``,
+    ``stature`` (metres), ``spread``, ``skin``; SMPL ``gender`` (neutral/male/female), ``betas``
+    (comma-separated) or ``beta0``..``beta9``; both ``influences`` (skin influences per vertex, 1..8).
+    """
+    from usd_synth.body import shapes
+
+    rng = seed if isinstance(seed, np.random.Generator) else body_rng(seed)
+    seed_info = {} if isinstance(seed, np.random.Generator) else {"seed": int(seed)}
+    ov = dict(overrides or {})
+    influences = int(shapes._float("influences", ov.pop("influences", MAX_INFLUENCES), 1, 8))
+    if model == "anny":
+        if smpl_dir is not None:
+            raise UsdSynthError("--smpl-dir is only used with --model smpl")
+        from usd_synth.body.anny_body import anny_body, load_assets
+
+        strata = None if isinstance(seed, np.random.Generator) else shapes.seed_strata(int(seed))
+        shape = shapes.sample_anny_shape(load_assets(), rng, ov, strata)
+        params = {**seed_info, "years": shape["years"], "skin": shape["skin"], "influences": influences}
+        return anny_body(shape["phenotypes"], influences, shape["color"], params)
+    if model == "smpl":
+        if smpl_dir is None:
+            raise UsdSynthError("--model smpl needs --smpl-dir DIR (a folder with the SMPL model files)")
+        from usd_synth.body.smpl_body import smpl_body
+
+        gender = str(ov.pop("gender", "neutral"))
+        betas = shapes.sample_smpl_betas(rng)
+        skin = int(rng.integers(len(shapes.SKIN_TONES)))
+        if "betas" in ov:
+            text = str(ov.pop("betas"))
+            try:
+                given = [float(x) for x in text.split(",") if x.strip()]
+            except ValueError:
+                raise UsdSynthError(f"--set betas={text}: expected comma-separated numbers") from None
+            betas = np.zeros(max(len(given), 1))
+            betas[: len(given)] = given
+        for key in [k for k in ov if k.startswith("beta") and k[4:].isdigit()]:
+            i = int(key[4:])
+            if i >= len(betas):
+                betas = np.pad(betas, (0, i + 1 - len(betas)))
+            betas[i] = shapes._float(key, ov.pop(key), -10.0, 10.0)
+        if "skin" in ov:
+            skin = int(shapes._float("skin", ov.pop("skin"), 0, len(shapes.SKIN_TONES) - 1))
+        if ov:
+            raise UsdSynthError(
+                f"--set {sorted(ov)[0]}: unknown for SMPL bodies (known: gender, betas, beta0..beta9, skin, "
+                "influences)"
+            )
+        params = {**seed_info, "skin": skin, "influences": influences}
+        return smpl_body(smpl_dir, betas, gender, influences, shapes.SKIN_TONES[skin], params)
+    raise UsdSynthError(f"--model {model}: unknown body model (use {' or '.join(MODELS)})")
+
+
+__all__ = ["Body", "MODELS", "body_rng", "make_body"]
