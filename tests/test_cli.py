@@ -124,16 +124,24 @@ def test_motion_list_and_builtin(tmp_path):
     assert r.exit_code == 2 and not (tmp_path / "y.usd").exists()
 
 
-def test_demo_writes_valid_motions(tmp_path):
+def test_demo_writes_valid_files(tmp_path):
     r = run("demo", "-o", tmp_path / "demo")
     assert r.exit_code == 0, r.output
     summary = json.loads((tmp_path / "demo" / "summary.json").read_text())
-    assert len(summary["motions"]) >= 6 and all(row["errors"] == 0 for row in summary["motions"])
-    assert (tmp_path / "demo" / "motions" / "fall_down.usd").is_file()
+    kinds = [row["kind"] for row in summary["files"]]
+    assert kinds.count("motion") >= 6 and kinds.count("actor") >= 6 and kinds.count("blend") == 3
+    assert all(row["errors"] == 0 for row in summary["files"])
+    assert all((tmp_path / "demo" / row["file"]).is_file() for row in summary["files"])
+    assert summary["fractal"]["clips"] == 6
+    assert len(list((tmp_path / "demo" / "fractal" / "videos").rglob("*.mp4"))) == 6
 
 
 def test_demo_is_deterministic(tmp_path):
-    run("demo", "-o", tmp_path / "a")
-    run("demo", "-o", tmp_path / "b")
-    for f in sorted((tmp_path / "a" / "motions").iterdir()):
-        assert f.read_bytes() == (tmp_path / "b" / "motions" / f.name).read_bytes()
+    from usd_synth.demo import run_demo
+
+    run_demo(tmp_path / "a", fractal=False)
+    run_demo(tmp_path / "b", fractal=False)
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.usd"))
+    assert len(files) >= 15
+    for f in files:
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
