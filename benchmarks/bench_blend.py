@@ -22,6 +22,7 @@ from pathlib import Path
 
 import _single_core  # noqa: F401  (must come before numpy)
 import numpy as np
+from _timing import best_of
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -31,15 +32,6 @@ from usd_synth.kernels import blend as kb  # noqa: E402
 from usd_synth.kernels.device import warp  # noqa: E402
 
 JOINTS = 24
-
-
-def best_of(repeats: int, fn) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def scipy_vectorized(a: np.ndarray, b: np.ndarray, weights: np.ndarray) -> np.ndarray:

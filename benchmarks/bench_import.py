@@ -13,11 +13,11 @@ import json
 import platform
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import _single_core  # noqa: F401  (must come before numpy)
 import numpy as np
+from _timing import best_of
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -25,15 +25,6 @@ from usd_synth.motion.library import make_motion  # noqa: E402
 from usd_synth.motion.readers import read_motion  # noqa: E402
 from usd_synth.motion.retarget import retarget_positions  # noqa: E402
 from usd_synth.usd.skel import write_motion  # noqa: E402
-
-
-def best_of(repeats: int, fn) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:

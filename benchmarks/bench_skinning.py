@@ -27,6 +27,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _timing import best_of  # noqa: E402
+
 from usd_synth.body import make_body  # noqa: E402
 from usd_synth.body.actor import make_actor  # noqa: E402
 from usd_synth.kernels.device import warp  # noqa: E402
@@ -36,15 +38,6 @@ from usd_synth.usd.stage import open_stage  # noqa: E402
 
 #: Peak memory bandwidth (bytes/s) of GPUs we may be lent, by a substring of the device name.
 PEAK_BANDWIDTH = {"H200": 4.8e12, "H100 PCIe": 2.0e12, "H100 NVL": 3.9e12, "H100": 3.35e12, "A100": 2.0e12}
-
-
-def best_of(repeats: int, fn) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def motion_of(frames: int):
