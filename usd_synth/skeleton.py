@@ -100,6 +100,26 @@ def children(joint: int) -> list[int]:
     return [int(c) for c in np.nonzero(joint == SMPL_PARENTS)[0]]
 
 
+#: Distance from each joint to the surface it rests on (metres): the sole under the ankle (8 cm) and the
+#: ball of the foot (2 cm), the body's half-thickness elsewhere. A joint touches the ground when its
+#: height equals its clearance; none goes lower.
+JOINT_CLEARANCE: np.ndarray = np.array(
+    [
+        0.10, 0.09, 0.09, 0.10, 0.06, 0.06,  # pelvis, hips, spine1, knees
+        0.10, 0.08, 0.08, 0.10, 0.02, 0.02,  # spine2, ankles, spine3, feet
+        0.06, 0.07, 0.07, 0.10, 0.06, 0.06,  # neck, collars, head, shoulders
+        0.045, 0.045, 0.035, 0.035, 0.025, 0.025,  # elbows, wrists, hands
+    ]
+)  # fmt: skip
+
+#: The foot joints (ankles and balls of the feet) that carry the body in the gaits.
+FOOT_JOINTS: tuple[int, ...] = (
+    JOINT_INDEX["left_ankle"],
+    JOINT_INDEX["right_ankle"],
+    JOINT_INDEX["left_foot"],
+    JOINT_INDEX["right_foot"],
+)
+
 #: Human3.6M's 17-joint order (StridedTransformer-Pose3D, VideoPose3D and others).
 H36M_JOINTS: tuple[str, ...] = (
     "pelvis", "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee", "left_ankle",

@@ -21,10 +21,9 @@ import numpy as np
 
 from usd_synth.body.model import Body
 from usd_synth.motion.model import Motion, forward_kinematics
-from usd_synth.skeleton import JOINT_INDEX, rest_positions_from_offsets
+from usd_synth.skeleton import FOOT_JOINTS, rest_positions_from_offsets
 
 #: The joints that carry the body's weight when standing.
-FOOT_JOINTS = tuple(JOINT_INDEX[n] for n in ("left_ankle", "right_ankle", "left_foot", "right_foot"))
 
 
 @dataclass

@@ -5,8 +5,9 @@
 ``basicModel_neutral_lbs_10_207_0_v1.0.0.pkl`` / ``basicmodel_{m,f}_lbs_10_207_0_v1.0.0.pkl``).
 
 Loading. The file is read with numpy/pickle. SMPL's original ``.pkl`` files hold ``chumpy`` arrays;
-chumpy does not install on current numpy, so a small unpickler maps chumpy objects to plain arrays (no
-chumpy needed). The shaped rest mesh is computed by ``smplx`` when it is installed (the ``smpl`` extra),
+chumpy does not install on current numpy, so :mod:`usd_synth.safe_pickle` maps chumpy objects to plain
+arrays (no chumpy needed) and refuses anything that is not data. The shaped rest mesh is computed by
+``smplx`` when it is installed (the ``smpl`` extra),
 else by the same two lines of numpy (``v = v_template + shapedirs @ betas``, ``J = J_regressor @ v``).
 
 Frames. SMPL's model space is SMPL's body frame (Y up, +z forward) with the pelvis near the origin; the
@@ -16,12 +17,12 @@ body is moved so its soles rest on y = 0. SMPL's rest pose *is* the rest pose of
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from usd_synth import safe_pickle
 from usd_synth.body.model import Body, cylindrical_uv, limit_influences
 from usd_synth.errors import UsdSynthError
 from usd_synth.skeleton import NUM_JOINTS, SMPL_PARENTS
@@ -32,35 +33,6 @@ _ORIGINAL_NAMES = {
     "male": "basicmodel_m_lbs_10_207_0_v1.0.0.pkl",
     "female": "basicModel_f_lbs_10_207_0_v1.0.0.pkl",
 }
-
-
-class _ChumpyStub:
-    """Stands in for chumpy classes while unpickling; keeps the state so the array can be recovered."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.__dict__["_args"] = args
-
-    def __setstate__(self, state: Any) -> None:
-        self.__dict__.update(state if isinstance(state, dict) else {"x": state})
-
-
-class _Unpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str):
-        if module.startswith("chumpy"):
-            return _ChumpyStub
-        return super().find_class(module, name)
-
-
-def _plain(value: Any) -> Any:
-    """A numpy array from a chumpy stub or a scipy sparse matrix; other values as they are."""
-    if isinstance(value, _ChumpyStub):
-        x = value.__dict__.get("x")
-        if x is None:
-            raise ValueError("a chumpy array without data")
-        return np.asarray(x)
-    if hasattr(value, "toarray"):
-        return value.toarray()
-    return value
 
 
 def find_model_file(smpl_dir: str | Path, gender: str = "neutral") -> Path:
@@ -91,7 +63,7 @@ def load_model(path: str | Path) -> dict[str, np.ndarray]:
                 raw = {k: npz[k] for k in npz.files}
         else:
             with open(path, "rb") as fh:
-                raw = _Unpickler(fh, encoding="latin1").load()
+                raw = safe_pickle.load(fh)
     except Exception as exc:
         raise UsdSynthError(f"not a readable SMPL model file: {exc}", path) from None
     if not isinstance(raw, dict):
@@ -101,9 +73,9 @@ def load_model(path: str | Path) -> dict[str, np.ndarray]:
     if missing:
         raise UsdSynthError(f"not an SMPL model file: missing {', '.join(missing)}", path)
     try:
-        data = {k: np.asarray(_plain(raw[k])) for k in need}
+        data = {k: np.asarray(safe_pickle.plain(raw[k])) for k in need}
         if "posedirs" in raw:
-            data["posedirs"] = np.asarray(_plain(raw["posedirs"]))
+            data["posedirs"] = np.asarray(safe_pickle.plain(raw["posedirs"]))
     except Exception as exc:
         raise UsdSynthError(f"SMPL model file has unreadable arrays: {exc}", path) from None
     v = data["v_template"].shape[0] if data["v_template"].ndim == 2 else -1

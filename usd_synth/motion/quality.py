@@ -39,23 +39,11 @@ import numpy as np
 
 from usd_synth.motion.model import Motion
 from usd_synth.rotations import quat_mul
-from usd_synth.skeleton import JOINT_INDEX, SMPL_JOINTS, template_offsets
+from usd_synth.skeleton import FOOT_JOINTS, JOINT_CLEARANCE, JOINT_INDEX, SMPL_JOINTS, template_offsets
 
 GRAVITY = 9.81
 _J = JOINT_INDEX
 
-#: The foot joints whose contacts define skate: ankles and balls of the feet.
-FOOT_JOINTS: tuple[int, ...] = (_J["left_ankle"], _J["right_ankle"], _J["left_foot"], _J["right_foot"])
-
-#: Distance from each joint to the body surface below it (m), for the template skeleton (1.7 m adult).
-JOINT_CLEARANCE: np.ndarray = np.array(
-    [
-        0.10, 0.09, 0.09, 0.10, 0.06, 0.06,  # pelvis, hips, spine1, knees
-        0.10, 0.08, 0.08, 0.10, 0.02, 0.02,  # spine2, ankles, spine3, feet
-        0.06, 0.07, 0.07, 0.10, 0.06, 0.06,  # neck, collars, head, shoulders
-        0.045, 0.045, 0.035, 0.035, 0.025, 0.025,  # elbows, wrists, hands
-    ]
-)  # fmt: skip
 
 CONTACT_HEIGHT = 0.03  #: m; a foot joint's ground height below this may be in contact
 CONTACT_VERTICAL_SPEED = 0.2  #: m/s; ... and its vertical speed below this

@@ -15,6 +15,6 @@ catalogue of actions and :func:`make_motion` are in :mod:`~usd_synth.motion.libr
 """
 
 from usd_synth.motion.library.catalogue import ACTIONS, action_parameters, list_actions, make_motion
-from usd_synth.motion.library.ground import FOOT_JOINTS, JOINT_CLEARANCE
+from usd_synth.skeleton import FOOT_JOINTS, JOINT_CLEARANCE
 
 __all__ = ["ACTIONS", "FOOT_JOINTS", "JOINT_CLEARANCE", "action_parameters", "list_actions", "make_motion"]

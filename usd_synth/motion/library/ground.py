@@ -18,25 +18,11 @@ import numpy as np
 from usd_synth.motion.library.pose import _Pose, _rotations
 from usd_synth.motion.model import forward_kinematics
 from usd_synth.rotations import quat_about, quat_apply, quat_conj, quat_mul
-from usd_synth.skeleton import JOINT_INDEX, SMPL_PARENTS, template_offsets
+from usd_synth.skeleton import JOINT_CLEARANCE, JOINT_INDEX, SMPL_PARENTS, template_offsets
 
 GRAVITY = 9.81
 _J = JOINT_INDEX
 
-#: Distance from each joint to the surface it rests on (metres): the sole under the ankle (8 cm) and the
-#: ball of the foot (2 cm), the body's half-thickness elsewhere. A joint touches the ground when its
-#: height equals its clearance; none goes lower.
-JOINT_CLEARANCE: np.ndarray = np.array(
-    [
-        0.10, 0.09, 0.09, 0.10, 0.06, 0.06,  # pelvis, hips, spine1, knees
-        0.10, 0.08, 0.08, 0.10, 0.02, 0.02,  # spine2, ankles, spine3, feet
-        0.06, 0.07, 0.07, 0.10, 0.06, 0.06,  # neck, collars, head, shoulders
-        0.045, 0.045, 0.035, 0.035, 0.025, 0.025,  # elbows, wrists, hands
-    ]
-)  # fmt: skip
-
-#: The foot joints (ankles and balls of the feet) that carry the body in the gaits.
-FOOT_JOINTS: tuple[int, ...] = (_J["left_ankle"], _J["right_ankle"], _J["left_foot"], _J["right_foot"])
 
 _SOFTMIN_TAU = 0.002  # m; smooths the support height where the lowest joint changes (adds < 3 mm)
 _CONTACT_SIGMA = 0.006  # m; a joint this high above its clearance counts ~37 % as planted

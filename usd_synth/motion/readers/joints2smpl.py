@@ -2,8 +2,8 @@
 
 Each ``.pkl`` holds ``pose`` (72 axis-angle values: global orientation and 23 joints), ``beta`` (10), and
 the translation as ``root`` (the pelvis position) and/or ``cam`` (SMPL's model-origin translation).
-Files are ordered by the number in their name. Pickles are read with an unpickler that only builds numpy
-arrays and plain containers, so a hostile file cannot run code.
+Files are ordered by the number in their name. Pickles are read with :mod:`usd_synth.safe_pickle`, which
+only builds arrays and plain containers, so a hostile file cannot run code.
 
 Frames: joints2smpl fits HumanML3D joints, so its world is Y up; the root rotation and the pelvis are
 turned into the Z-up world by a +90 degree turn about x (the other joints' rotations are local and kept).
@@ -12,35 +12,18 @@ The frame rate is HumanML3D's 20 fps unless ``--fps`` says otherwise.
 
 from __future__ import annotations
 
-import pickle
 import re
 from pathlib import Path
 
 import numpy as np
 
+from usd_synth import safe_pickle
 from usd_synth.errors import UsdSynthError
 from usd_synth.motion.model import REST_ROOT_QUAT, Motion
 from usd_synth.motion.readers.amass import SMPL_TEMPLATE_PELVIS
 from usd_synth.motion.readers.arrays import Y_UP_TO_Z_UP, check_array, fps_or
 from usd_synth.rotations import axis_angle_to_quat, quat_mul
 from usd_synth.skeleton import NUM_JOINTS
-
-_ALLOWED = {
-    ("numpy.core.multiarray", "_reconstruct"),
-    ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy", "ndarray"),
-    ("numpy", "dtype"),
-    ("numpy.core.multiarray", "scalar"),
-    ("numpy._core.multiarray", "scalar"),
-    ("collections", "OrderedDict"),
-}
-
-
-class _SafeUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str):  # noqa: D401 - pickle API
-        if (module, name) in _ALLOWED:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
 
 
 def _frame_number(p: Path) -> tuple[int, str]:
@@ -54,7 +37,7 @@ def load_pickle(path: Path) -> dict:
         raise UsdSynthError("file is empty", path)
     try:
         with open(path, "rb") as f:
-            data = _SafeUnpickler(f, encoding="latin1").load()
+            data = safe_pickle.load(f)
     except Exception as exc:
         raise UsdSynthError(f"not a readable pickle of arrays (truncated or corrupt?): {exc}", path) from None
     if not isinstance(data, dict):
