@@ -44,9 +44,6 @@ CHOICE_BITS = 12
 #: cannot poison the histogram with infinities; the degeneracy filter rejects systems where that matters.
 ESCAPE_RADIUS = 1.0e4
 
-#: Points advanced together by one thread of the CPU kernel (see ``chaos_game_lanes``).
-CPU_LANES = 1
-
 #: Popcorn's ``sin(tan(3 y))`` is evaluated with ``tan`` clipped to this size: the sine of a huge
 #: argument is noise anyway, and its argument reduction made the kernel ten times slower.
 POPCORN_TAN_LIMIT = 64.0
@@ -398,39 +395,6 @@ def _kernels():
             if use_color != 0:
                 rgb[f, iv, iu] += col
 
-    @wp.func
-    def step(
-        maps: wp.array2d(dtype=wp.mat33),
-        choice: wp.array2d(dtype=wp.int32),
-        f: int,
-        key: wp.uint32,
-        it: int,
-        variation: int,
-        x: float,
-        y: float,
-    ):
-        """One map application of one point: draw ``2 + it`` of stream ``key`` picks the map.
-
-        Returns the new position and the map index (for the colour). Both kernels below call this, so
-        they do exactly the same float operations and visit exactly the same pixels."""
-        j = choice[f, int(pcg_hash(key + wp.uint32(2 + it)) >> wp.uint32(32 - CHOICE_BITS))]
-        m = maps[f, j]
-        nx = m[0, 0] * x + m[0, 1] * y + m[0, 2]
-        ny = m[1, 0] * x + m[1, 1] * y + m[1, 2]
-        if variation != 0:
-            v = apply_variation(variation, nx, ny, m[0, 2], m[1, 2])
-            nx = v[0]
-            ny = v[1]
-            if not (wp.abs(nx) < ESCAPE_RADIUS and wp.abs(ny) < ESCAPE_RADIUS):
-                nx = 0.0
-                ny = 0.0
-        return nx, ny, j
-
-    @wp.func
-    def is_perspective(h0: wp.mat33, h1: wp.mat33) -> int:
-        affine = h0[2, 0] == 0.0 and h0[2, 1] == 0.0 and h1[2, 0] == 0.0 and h1[2, 1] == 0.0
-        return wp.where(affine, 0, 1)
-
     @wp.kernel
     def chaos_game(
         maps: wp.array2d(dtype=wp.mat33),
@@ -446,18 +410,30 @@ def _kernels():
         counts: wp.array3d(dtype=wp.float32),
         rgb: wp.array3d(dtype=wp.vec3),
     ):
-        """One point per thread: the CUDA kernel, and the CPU one in colour mode (see below)."""
         f, p = wp.tid()
         h0 = views[f, 0]
         h1 = views[f, views.shape[1] - 1]
         two_views = views.shape[1] > 1
-        perspective = is_perspective(h0, h1)
+        affine = h0[2, 0] == 0.0 and h0[2, 1] == 0.0 and h1[2, 0] == 0.0 and h1[2, 1] == 0.0
+        perspective = wp.where(affine, 0, 1)
         key = pcg_hash(seed ^ pcg_hash(wp.uint32(f * n_points + p)))
         x = uniform(key, 0) * 2.0 - 1.0
         y = uniform(key, 1) * 2.0 - 1.0
         col = wp.vec3(0.0, 0.0, 0.0)
         for it in range(iterations):
-            x, y, j = step(maps, choice, f, key, it, variation, x, y)
+            j = choice[f, int(pcg_hash(key + wp.uint32(2 + it)) >> wp.uint32(32 - CHOICE_BITS))]
+            m = maps[f, j]
+            nx = m[0, 0] * x + m[0, 1] * y + m[0, 2]
+            ny = m[1, 0] * x + m[1, 1] * y + m[1, 2]
+            if variation != 0:
+                v = apply_variation(variation, nx, ny, m[0, 2], m[1, 2])
+                nx = v[0]
+                ny = v[1]
+                if not (wp.abs(nx) < ESCAPE_RADIUS and wp.abs(ny) < ESCAPE_RADIUS):
+                    nx = 0.0
+                    ny = 0.0
+            x = nx
+            y = ny
             if use_color != 0:
                 col = 0.5 * (col + colors[f, j])
             if it >= burn_in:
@@ -465,58 +441,7 @@ def _kernels():
                 if two_views:
                     splat(counts, rgb, f, h1, perspective, x, y, col, use_color)
 
-    # CPU kernel: Warp's CPU backend runs the threads one after another, so with one point per thread
-    # every iteration waits for the previous one (x_{n+1} depends on x_n through the map, ~4 dependent
-    # float ops) and the core idles on latency. Here each thread advances CPU_LANES independent points in
-    # the same loop body; the lane loop has a constant trip count, so Warp unrolls it and the chains of the
-    # lanes overlap (and the compiler can interleave their hashes and loads). Point ``t * CPU_LANES + lane``
-    # keeps its stream key and hence its map sequence, and every splat adds 1.0 to an integer-valued
-    # float32 count, which is exact in any order: the histogram is bit-identical to the one-point kernel.
-    # Colour sums are not integers, so their rounding depends on the order of the adds; colour mode
-    # therefore keeps the one-point kernel, whose splat order is the reference order.
-    lane_f = wp.types.vector(length=CPU_LANES, dtype=wp.float32)
-    lane_u = wp.types.vector(length=CPU_LANES, dtype=wp.uint32)
-
-    @wp.kernel
-    def chaos_game_lanes(
-        maps: wp.array2d(dtype=wp.mat33),
-        choice: wp.array2d(dtype=wp.int32),
-        views: wp.array2d(dtype=wp.mat33),
-        variation: int,
-        n_points: int,
-        iterations: int,
-        burn_in: int,
-        seed: wp.uint32,
-        counts: wp.array3d(dtype=wp.float32),
-        rgb: wp.array3d(dtype=wp.vec3),
-    ):
-        f, t = wp.tid()
-        h0 = views[f, 0]
-        h1 = views[f, views.shape[1] - 1]
-        two_views = views.shape[1] > 1
-        perspective = is_perspective(h0, h1)
-        no_col = wp.vec3(0.0, 0.0, 0.0)
-        keys = lane_u()
-        xs = lane_f()
-        ys = lane_f()
-        for lane in range(CPU_LANES):
-            key = pcg_hash(seed ^ pcg_hash(wp.uint32(f * n_points + t * CPU_LANES + lane)))
-            keys[lane] = key
-            xs[lane] = uniform(key, 0) * 2.0 - 1.0
-            ys[lane] = uniform(key, 1) * 2.0 - 1.0
-        # Lanes past the last point (n_points not a multiple of CPU_LANES) run but do not splat.
-        live = wp.min(n_points - t * CPU_LANES, CPU_LANES)
-        for it in range(iterations):
-            for lane in range(CPU_LANES):
-                x, y, j = step(maps, choice, f, keys[lane], it, variation, xs[lane], ys[lane])
-                xs[lane] = x
-                ys[lane] = y
-                if it >= burn_in and lane < live:
-                    splat(counts, rgb, f, h0, perspective, x, y, no_col, 0)
-                    if two_views:
-                        splat(counts, rgb, f, h1, perspective, x, y, no_col, 0)
-
-    return chaos_game, chaos_game_lanes
+    return chaos_game
 
 
 def render_histograms(
@@ -553,47 +478,39 @@ def render_histograms(
     Returns:
         ``counts`` ``(F, H, W)`` float32 and ``rgb`` ``(F, H, W, 3)`` float32 (``None`` without colours).
     """
-    chaos_game, chaos_game_lanes = _kernels()  # first: it silences Warp before starting it
+    kernel = _kernels()  # first: it silences Warp before starting it
     wp = warp()
     maps = np.ascontiguousarray(maps, dtype=np.float32)
     table = choice_table(probs)
     views = np.ascontiguousarray(views, dtype=np.float32)
     n_frames = maps.shape[0]
     use_color = colors is not None
-    # The kernels read each map as one mat33 load: rows (a, b, e) and (c, d, f); the last row is unused.
+    col = np.ascontiguousarray(colors if use_color else np.zeros((n_frames, maps.shape[1], 3)), np.float32)
+    # The kernel reads each map as one mat33 load: rows (a, b, e) and (c, d, f); the last row is unused.
     packed = np.zeros((*maps.shape[:2], 3, 3), np.float32)
     packed[..., 0, :] = maps[..., [0, 1, 4]]
     packed[..., 1, :] = maps[..., [2, 3, 5]]
     with wp.ScopedDevice(device):
         d_counts = wp.zeros((n_frames, height, width), dtype=wp.float32)
         d_rgb = wp.zeros((n_frames, height, width) if use_color else (1, 1, 1), dtype=wp.vec3)
-        d_maps = wp.array(packed, dtype=wp.mat33)
-        d_table = wp.array(table, dtype=wp.int32)
-        d_views = wp.array(views, dtype=wp.mat33)
-        rng = [
-            int(variation),
-            int(n_points),
-            int(iterations),
-            int(burn_in),
-            wp.uint32(int(seed) & 0xFFFFFFFF),
-        ]
-        if wp.get_device().is_cpu and not use_color:
-            n_threads = -(-n_points // CPU_LANES)
-            wp.launch(
-                chaos_game_lanes,
-                dim=(n_frames, n_threads),
-                inputs=[d_maps, d_table, d_views, *rng, d_counts, d_rgb],
-            )
-        else:
-            col = np.ascontiguousarray(
-                colors if use_color else np.zeros((n_frames, maps.shape[1], 3)), np.float32
-            )
-            d_col = wp.array(col, dtype=wp.vec3)
-            wp.launch(
-                chaos_game,
-                dim=(n_frames, n_points),
-                inputs=[d_maps, d_table, d_col, d_views, *rng, int(use_color), d_counts, d_rgb],
-            )
+        wp.launch(
+            kernel,
+            dim=(n_frames, n_points),
+            inputs=[
+                wp.array(packed, dtype=wp.mat33),
+                wp.array(table, dtype=wp.int32),
+                wp.array(col, dtype=wp.vec3),
+                wp.array(views, dtype=wp.mat33),
+                int(variation),
+                int(n_points),
+                int(iterations),
+                int(burn_in),
+                wp.uint32(int(seed) & 0xFFFFFFFF),
+                int(use_color),
+                d_counts,
+                d_rgb,
+            ],
+        )
         counts = d_counts.numpy()
         rgb = d_rgb.numpy().reshape(n_frames, height, width, 3) if use_color else None
     return counts, rgb
