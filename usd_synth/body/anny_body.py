@@ -124,6 +124,10 @@ class AnnyAssets:
 def build_assets(path: Path | None = None) -> Path:
     """Extract Anny's data into the cache file (slow: loads Anny's torch model, builds its cache once)."""
     path = path or cache_path()
+    # Anny starts Warp itself, which prints a banner on stdout; start it first, quietly.
+    from usd_synth.kernels.device import warp
+
+    warp()
     try:
         import anny
         import torch
