@@ -59,8 +59,10 @@ def load_model(path: str | Path) -> dict[str, np.ndarray]:
     path = Path(path)
     try:
         if path.suffix == ".npz":
-            with np.load(path, allow_pickle=True) as npz:
-                raw = {k: npz[k] for k in npz.files}
+            # Only the numeric arrays we use, and no pickled objects (they could run code).
+            wanted = {"v_template", "shapedirs", "J_regressor", "weights", "f", "kintree_table", "posedirs"}
+            with np.load(path, allow_pickle=False) as npz:
+                raw = {k: npz[k] for k in npz.files if k in wanted}
         else:
             with open(path, "rb") as fh:
                 raw = safe_pickle.load(fh)
