@@ -1,4 +1,4 @@
-"""Shared fixtures: procedural motions and input files made on the fly (tests never read the sample folder)."""
+"""Shared fixtures: procedural motions and input files made on the fly (never the sample folder)."""
 
 from __future__ import annotations
 
