@@ -24,3 +24,24 @@ def test_refine_lowers_the_residual():
 
     lengths = np.linalg.norm(p[:, 1:] - p[:, SMPL_PARENTS[1:]], axis=-1)
     assert lengths.std(axis=0).max() < 1e-9
+
+
+def test_cli_refine(tmp_path):
+    from click.testing import CliRunner
+
+    from usd_synth.cli.main import cli
+
+    from .inputs import humanml3d_joints
+
+    m = smooth_random_motion(num_frames=30, fps=20, seed=2)
+    joints = humanml3d_joints(m, noise=0.01, seed=4)
+    np.save(tmp_path / "t2m.npy", joints)
+    r = CliRunner().invoke(
+        cli, ["motion", "import", str(tmp_path / "t2m.npy"), "-o", str(tmp_path / "r.usd"), "--refine"]
+    )
+    assert r.exit_code == 0, r.output
+    from usd_synth.motion.readers import read_motion
+
+    back = read_motion(tmp_path / "r.usd")
+    assert back.source["refined"] is True
+    assert back.source["residual_mpjpe_m"] < back.source["residual_closed_form_mpjpe_m"]
