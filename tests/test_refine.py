@@ -28,7 +28,6 @@ def test_refine_lowers_the_residual():
 
 def test_cli_refine(tmp_path):
     from click.testing import CliRunner
-
     from usd_synth.cli.main import cli
 
     from .inputs import humanml3d_joints
