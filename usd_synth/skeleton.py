@@ -95,11 +95,6 @@ def joint_paths() -> list[str]:
     return paths
 
 
-def children(joint: int) -> list[int]:
-    """Indices of the direct children of ``joint``."""
-    return [int(c) for c in np.nonzero(joint == SMPL_PARENTS)[0]]
-
-
 #: Distance from each joint to the surface it rests on (metres): the sole under the ankle (8 cm) and the
 #: ball of the foot (2 cm), the body's half-thickness elsewhere. A joint touches the ground when its
 #: height equals its clearance; none goes lower.

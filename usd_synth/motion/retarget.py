@@ -84,16 +84,14 @@ def _normalize(v: np.ndarray, eps: float = 1e-9) -> np.ndarray:
 
 
 def _orthonormal_frame(primary: np.ndarray, secondary: np.ndarray) -> np.ndarray:
-    """Frames (..., 3, 3) whose columns are (primary, secondary made orthogonal, primary x secondary)."""
+    """Frames (..., 3, 3) whose columns are (primary, secondary made orthogonal, primary x secondary).
+
+    With primary = a left-right axis and secondary = up, this is a body frame's (x, y, z).
+    """
     a = _normalize(primary)
     s = secondary - np.sum(secondary * a, axis=-1, keepdims=True) * a
     s = _normalize(s)
     return np.stack([a, s, np.cross(a, s)], axis=-1)
-
-
-def _frame_xy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Frames whose columns are x, y (made orthogonal to x) and z = x cross y."""
-    return _orthonormal_frame(x, y)
 
 
 def _kabsch(local: np.ndarray, world: np.ndarray) -> np.ndarray:
@@ -202,8 +200,8 @@ def retarget_positions(
                 points += [side_l, side_r]
             across[j] = pos[:, side_l] - pos[:, side_r]
             d = np.stack([pos[:, c] - pos[:, j] for c in points], axis=1)
-            f_obs = _frame_xy(across[j], d[:, 2])
-            f_rest = _frame_xy(rest_tmpl[side_l] - rest_tmpl[side_r], tmpl[up])
+            f_obs = _orthonormal_frame(across[j], d[:, 2])
+            f_rest = _orthonormal_frame(rest_tmpl[side_l] - rest_tmpl[side_r], tmpl[up])
             g = f_obs @ f_rest.T
             for _ in range(3):  # alternate: offsets in the frame, then the best frame for the offsets
                 local_d = np.einsum("tji,tcj->tci", g, d).mean(axis=0)
@@ -267,7 +265,7 @@ def retarget_positions(
             rest_side = _SIDE.get(j, _X)
             if j in (J["spine1"], J["spine2"]) and J["spine3"] in multi:
                 # Spread the twist between pelvis and chest over the two lower spine joints.
-                chest = _frame_xy(across[J["spine3"]], pos[:, J["neck"]] - pos[:, J["spine3"]])
+                chest = _orthonormal_frame(across[J["spine3"]], pos[:, J["neck"]] - pos[:, J["spine3"]])
                 k = 1.0 / 3.0 if j == J["spine1"] else 2.0 / 3.0
                 side = (1 - k) * (world[:, 0] @ _X) + k * chest[..., 0]
             else:
