@@ -67,6 +67,43 @@ def test_warp_colour_and_two_views_match_numpy():
     assert got.sum() > 1.5 * one.sum()  # both views splat
 
 
+@pytest.mark.parametrize("variation", [0, 4])
+def test_perspective_views_match_numpy(variation):
+    # A perspective view cannot be folded into the maps: this runs the fractal-space specialisation.
+    maps, probs, _, views, size = _case(seed=9, variation=variation)
+    tilted = views.copy()
+    tilted[:, 0, 2, :2] = [0.15, -0.1]  # a strong tilt; both sides drop points with w <= 0
+    args = (maps, probs, tilted, size, size, variation, 32, 300, 20, 4321)
+    ref, _ = K.render_histograms_np(*args)
+    got, _ = K.render_histograms(*args, device="cpu")
+    assert np.abs(got - ref).sum() <= 0.02 * ref.sum()
+    plain, _ = K.render_histograms(maps, probs, views, size, size, variation, 32, 300, 20, 4321)
+    assert np.abs(got - plain).sum() > 0.2 * plain.sum()  # the tilt did change the picture
+
+
+def test_result_does_not_depend_on_points_per_thread(monkeypatch):
+    # Each point keeps its own random stream, and counts are sums of 1.0 (exact in float32), so
+    # running 4, 2 or 1 points per CPU thread must give the very same histogram.
+    maps, probs, _, views, size = _case(seed=3, variation=0)
+    results = []
+    for lanes in (4, 2, 1):
+        monkeypatch.setattr(K, "CPU_LANES", lanes)
+        assert K.lanes_for(32, "cpu") == lanes
+        results.append(K.render_histograms(maps, probs, views, size, size, 0, 32, 200, 10, 5)[0])
+    assert np.array_equal(results[0], results[1]) and np.array_equal(results[0], results[2])
+    monkeypatch.undo()
+    assert K.lanes_for(30, "cpu") == 2 and K.lanes_for(7, "cpu") == 1 and K.lanes_for(32, "cuda:0") == 1
+
+
+def test_bad_views_and_variation_are_refused():
+    maps, probs, _, views, size = _case(seed=3, variation=0)
+    three = np.concatenate([views, views, views], axis=1)
+    with pytest.raises(ValueError, match="views must be"):
+        K.render_histograms(maps, probs, three, size, size, 0, 4, 10, 0, 1)
+    with pytest.raises(ValueError, match="unknown variation"):
+        K.render_histograms(maps, probs, views, size, size, len(K.VARIATIONS), 4, 10, 0, 1)
+
+
 def test_fast_sine_is_close_to_libm():
     x = np.linspace(-50, 50, 20001, dtype=np.float32)
     assert np.abs(K.fast_sin_np(x) - np.sin(x)).max() < 1e-3
