@@ -1,62 +1,52 @@
 """Writing clips (mp4 or PNG frames) and the preview grid, byte-identical for identical frames.
 
-mp4 files are H.264 in yuv420p through the ffmpeg bundled with imageio-ffmpeg, with one encoder thread
-and bit-exact flags, so the same frames always give the same bytes whatever the machine's core count.
+mp4 files are H.264 in yuv420p, encoded in-process by PyAV (FFmpeg's libraries and libx264), with one
+encoder thread and FFmpeg's bit-exact flags, so the same frames always give the same bytes whatever the
+machine's core count. In-process encoding took half the CPU time of piping the clip to an ffmpeg
+executable (20 ms against 41 ms for a 256 px, 18-frame clip), most of which was starting the program.
 """
 
 from __future__ import annotations
 
-import subprocess
+from fractions import Fraction
 from pathlib import Path
 
+import av
 import imageio.v3 as iio
-import imageio_ffmpeg
 import numpy as np
 
 #: x264 settings: constant quality; the fastest preset (with "medium" encoding took a third of the CPU
 #: time of a clip; files are ~40 % larger than "veryfast" at the same error); one thread (frame threading
-#: is the one source of run-to-run differences); no timestamps or encoder strings that could vary.
-_X264_PARAMS = [
-    "-crf", "18",
-    "-preset", "ultrafast",
-    "-threads", "1",
-    "-x264-params", "threads=1:lookahead-threads=1",
-    "-map_metadata", "-1",
-    "-fflags", "+bitexact",
-    "-flags:v", "+bitexact",
-]  # fmt: skip
+#: is the one source of run-to-run differences).
+_X264_OPTIONS = {"crf": "18", "preset": "ultrafast", "x264-params": "threads=1:lookahead-threads=1"}
+#: No creation time, encoder version tag or other varying metadata in the container.
+_MP4_OPTIONS = {"fflags": "+bitexact"}
 
 
 def write_mp4(path: str | Path, frames: np.ndarray, fps: int) -> None:
-    """Encode ``frames`` (uint8 ``(T, H, W)`` grey or ``(T, H, W, 3)`` RGB; even H and W) to ``path``.
-
-    One ffmpeg run with the whole clip on stdin: ``subprocess.run`` waits for the encoder to exit, where a
-    frame-by-frame writer polls it with sleeps (a third of the encoding time of a short clip).
-    """
+    """Encode ``frames`` (uint8 ``(T, H, W)`` grey or ``(T, H, W, 3)`` RGB; even H and W) to ``path``."""
     frames = np.ascontiguousarray(frames, dtype=np.uint8)
+    if frames.ndim not in (3, 4) or (frames.ndim == 4 and frames.shape[3] != 3):
+        raise ValueError(f"frames must be (T, H, W) or (T, H, W, 3), got {frames.shape}")
     height, width = frames.shape[1:3]
-    command = [
-        imageio_ffmpeg.get_ffmpeg_exe(),
-        "-nostdin", "-hide_banner", "-loglevel", "error",
-        "-f", "rawvideo", "-pix_fmt", "gray" if frames.ndim == 3 else "rgb24",
-        "-s", f"{width}x{height}", "-r", str(int(fps)), "-i", "pipe:0",
-        "-an", "-c:v", "libx264", "-pix_fmt", "yuv420p", *_X264_PARAMS,
-        "-f", "mp4", "-y", str(path),
-    ]  # fmt: skip
-    done = subprocess.run(command, input=frames.tobytes(), capture_output=True, check=False)
-    if done.returncode != 0:
-        message = done.stderr.decode(errors="replace").strip().splitlines()
-        raise RuntimeError(f"ffmpeg could not write {path}: {message[-1] if message else done.returncode}")
+    pixel_format = "gray" if frames.ndim == 3 else "rgb24"
+    with av.open(str(path), "w", format="mp4", options=_MP4_OPTIONS) as container:
+        stream = container.add_stream("libx264", rate=Fraction(int(fps)), options=_X264_OPTIONS)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.thread_count = 1
+        stream.codec_context.flags |= av.codec.context.Flags.bitexact
+        for frame in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format=pixel_format)))
+        container.mux(stream.encode(None))  # flush the encoder
 
 
 def read_mp4(path: str | Path, gray: bool = True) -> np.ndarray:
     """Decode an mp4 to uint8 ``(T, H, W)`` (grey) or ``(T, H, W, 3)``."""
-    reader = imageio_ffmpeg.read_frames(str(path), pix_fmt="gray" if gray else "rgb24", bpp=1 if gray else 3)
-    meta = next(reader)
-    width, height = meta["size"]
-    shape = (height, width) if gray else (height, width, 3)
-    frames = [np.frombuffer(buf, np.uint8).reshape(shape) for buf in reader]
-    return np.stack(frames) if frames else np.zeros((0, *shape), np.uint8)
+    with av.open(str(path)) as container:
+        frames = [f.to_ndarray(format="gray" if gray else "rgb24") for f in container.decode(video=0)]
+    if not frames:
+        raise ValueError(f"{path}: no video frames")
+    return np.stack(frames)
 
 
 def write_png_frames(folder: str | Path, frames: np.ndarray) -> None:

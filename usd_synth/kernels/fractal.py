@@ -40,6 +40,7 @@ VARIATIONS: tuple[str, ...] = (
 #: one load instead of a branchy search over cumulative probabilities (which made the CPU kernel 4x
 #: slower), and exactly reproducible in numpy. Probabilities are resolved to 1/4096.
 CHOICE_BITS = 12
+CHOICE_MASK = (1 << CHOICE_BITS) - 1
 
 #: Points each CPU thread runs side by side (see :func:`_make_chaos_game`).
 CPU_LANES = 4
@@ -173,11 +174,17 @@ def choice_table(probs: np.ndarray) -> np.ndarray:
     return np.minimum(table, probs.shape[1] - 1).astype(np.int32)
 
 
-def choose_np(keys: np.ndarray, counter: int, table_rows: np.ndarray) -> np.ndarray:
-    """Map index of draw ``counter`` per stream, from each stream's own choice-table row."""
+def choose_np(keys: np.ndarray, step: int, table_rows: np.ndarray) -> np.ndarray:
+    """Map index of chaos-game step ``step`` per stream, from each stream's own choice-table row.
+
+    One hash serves two steps: draw ``2 + step // 2`` gives its top :data:`CHOICE_BITS` bits to the even
+    step and the next ones to the odd step (the hash was a sixth of the CPU kernel's instructions).
+    """
     with np.errstate(over="ignore"):
-        h = pcg_hash_np(keys + _U32(counter & 0xFFFFFFFF))
-    return table_rows[np.arange(len(keys)), (h >> _U32(32 - CHOICE_BITS)).astype(np.int64)]
+        h = pcg_hash_np(keys + _U32((2 + step // 2) & 0xFFFFFFFF))
+    shift = _U32(32 - CHOICE_BITS * (1 + step % 2))
+    bits = (h >> shift) & _U32((1 << CHOICE_BITS) - 1)
+    return table_rows[np.arange(len(keys)), bits.astype(np.int64)]
 
 
 def _fast_tan_np(x: np.ndarray) -> np.ndarray:
@@ -215,7 +222,7 @@ def chaos_game_np(
     out_col = np.empty((n_frames * n_points, max(kept, 0), 3), np.float32) if colors is not None else None
     rows = table[frame_idx]
     for it in range(iterations):
-        j = choose_np(keys, 2 + it, rows)
+        j = choose_np(keys, it, rows)
         m = maps[frame_idx, j]
         nx = m[:, 0] * x + m[:, 1] * y + m[:, 4]
         ny = m[:, 2] * x + m[:, 3] * y + m[:, 5]
@@ -327,9 +334,7 @@ def _funcs() -> dict:
     @wp.func
     def fast_tan(x: float) -> float:
         c = fast_cos(x)
-        if wp.abs(c) < 1.0e-6:
-            c = 1.0e-6
-        return fast_sin(x) / c
+        return fast_sin(x) / wp.where(wp.abs(c) < 1.0e-6, 1.0e-6, c)
 
     # The variations, in VARIATIONS order; (e, f) is the map's translation (popcorn uses it).
     @wp.func
@@ -354,13 +359,8 @@ def _funcs() -> dict:
 
     @wp.func
     def v_bent(x: float, y: float, e: float, f: float) -> wp.vec2:
-        nx = x
-        ny = y
-        if x < 0.0:
-            nx = 2.0 * x
-        if y < 0.0:
-            ny = 0.5 * y
-        return wp.vec2(nx, ny)
+        # Selects, not ifs: the signs are random, and mispredicted branches doubled this kernel's time.
+        return wp.vec2(wp.where(x < 0.0, 2.0 * x, x), wp.where(y < 0.0, 0.5 * y, y))
 
     @wp.func
     def v_fisheye(x: float, y: float, e: float, f: float) -> wp.vec2:
@@ -492,34 +492,44 @@ def _make_chaos_game(variation: int, perspective: bool, use_color: bool, two_vie
             keys[k] = key
             xs[k] = x
             ys[k] = y
-        for it in range(iterations):
+        # A while loop over step pairs: Warp's range() iterator also handles negative steps, which cost
+        # instructions on every iteration of this loop.
+        n_pairs = (iterations + 1) // 2
+        pair = wp.int32(0)  # a typed start, so Warp treats it as a loop variable, not a constant
+        while pair < n_pairs:
             for k in range(wp.static(lanes)):
-                j = choice[f, int(pcg_hash(keys[k] + wp.uint32(2 + it)) >> wp.uint32(32 - CHOICE_BITS))]
-                m = maps[f, j]
-                x = m[0, 0] * xs[k] + m[0, 1] * ys[k] + m[0, 2]
-                y = m[1, 0] * xs[k] + m[1, 1] * ys[k] + m[1, 2]
-                if wp.static(variation != 0):
-                    v = wp.static(vary)(x, y, m[0, 2], m[1, 2])
-                    x = v[0]
-                    y = v[1]
-                    if not (wp.abs(x) < ESCAPE_RADIUS and wp.abs(y) < ESCAPE_RADIUS):
-                        x = 0.0
-                        y = 0.0
-                xs[k] = x
-                ys[k] = y
-                col = wp.vec3(0.0, 0.0, 0.0)
-                if wp.static(use_color):
-                    col = 0.5 * (cols[k] + colors[f, j])
-                    cols[k] = col
-                if it >= burn_in:
-                    if wp.static(pixel_space):
-                        splat_pixel(counts, rgb, f, x, y, col, wp.static(use_color))
-                    else:
-                        q = project(h0, x, y, wp.static(perspective))
-                        splat_pixel(counts, rgb, f, q[0], q[1], col, wp.static(use_color))
-                    if wp.static(two_views):
-                        q = project(h1, x, y, wp.static(perspective))
-                        splat_pixel(counts, rgb, f, q[0], q[1], col, wp.static(use_color))
+                r = pcg_hash(keys[k] + wp.uint32(2 + pair))  # see choose_np: one hash, two steps
+                for half in range(2):
+                    it = 2 * pair + half
+                    if it < iterations:
+                        bits = (r >> wp.uint32(32 - CHOICE_BITS * (1 + half))) & wp.uint32(CHOICE_MASK)
+                        j = choice[f, int(bits)]
+                        m = maps[f, j]
+                        x = m[0, 0] * xs[k] + m[0, 1] * ys[k] + m[0, 2]
+                        y = m[1, 0] * xs[k] + m[1, 1] * ys[k] + m[1, 2]
+                        if wp.static(variation != 0):
+                            v = wp.static(vary)(x, y, m[0, 2], m[1, 2])
+                            x = v[0]
+                            y = v[1]
+                            if not (wp.abs(x) < ESCAPE_RADIUS and wp.abs(y) < ESCAPE_RADIUS):
+                                x = 0.0
+                                y = 0.0
+                        xs[k] = x
+                        ys[k] = y
+                        col = wp.vec3(0.0, 0.0, 0.0)
+                        if wp.static(use_color):
+                            col = 0.5 * (cols[k] + colors[f, j])
+                            cols[k] = col
+                        if it >= burn_in:
+                            if wp.static(pixel_space):
+                                splat_pixel(counts, rgb, f, x, y, col, wp.static(use_color))
+                            else:
+                                q = project(h0, x, y, wp.static(perspective))
+                                splat_pixel(counts, rgb, f, q[0], q[1], col, wp.static(use_color))
+                            if wp.static(two_views):
+                                q = project(h1, x, y, wp.static(perspective))
+                                splat_pixel(counts, rgb, f, q[0], q[1], col, wp.static(use_color))
+            pair += 1
 
     return chaos_game
 
