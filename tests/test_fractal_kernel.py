@@ -95,6 +95,17 @@ def test_result_does_not_depend_on_points_per_thread(monkeypatch):
     assert K.lanes_for(30, "cpu") == 2 and K.lanes_for(7, "cpu") == 1 and K.lanes_for(32, "cuda:0") == 1
 
 
+def test_a_singular_view_is_rendered_without_the_pixel_space_shortcut():
+    # A view of scale 0 cannot be inverted to conjugate the maps; every point lands on one pixel.
+    maps, probs, _, views, size = _case(seed=3, variation=0)
+    flat = np.zeros_like(views)
+    flat[..., 0, 2], flat[..., 1, 2], flat[..., 2, 2] = 10.5, 20.5, 1.0
+    args = (maps, probs, flat, size, size, 0, 8, 50, 10, 2)
+    got, _ = K.render_histograms(*args, device="cpu")
+    assert np.array_equal(got, K.render_histograms_np(*args)[0])
+    assert got[:, 20, 10].tolist() == [8 * 40] * 3 and got.sum() == 3 * 8 * 40
+
+
 def test_bad_views_and_variation_are_refused():
     maps, probs, _, views, size = _case(seed=3, variation=0)
     three = np.concatenate([views, views, views], axis=1)
