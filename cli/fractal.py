@@ -37,7 +37,7 @@ from usd_synth.errors import UsdSynthError
     type=int,
     default=1,
     show_default=True,
-    help="Worker processes (output does not depend on it).",
+    help="Clips rendered in parallel, one thread each (output does not depend on it).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Run seed.")
 @click.option("--points", type=int, default=128, show_default=True, help="Chaos-game points per frame.")
