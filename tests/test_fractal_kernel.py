@@ -128,3 +128,18 @@ def test_variations_stay_finite():
     for v in range(len(K.VARIATIONS)):
         nx, ny = K.apply_variation_np(v, x, y, e, e)
         assert np.isfinite(nx).all() and np.isfinite(ny).all(), K.VARIATIONS[v]
+
+
+@pytest.mark.parametrize("variation", [0, 3])
+def test_cuda_matches_cpu(variation):
+    # Counts are exact sums of 1.0, and a point's path differs only by float rounding between the two
+    # devices (one point per GPU thread, four per CPU thread; the same random streams).
+    if K.warp().get_cuda_device_count() == 0:
+        pytest.skip("no CUDA device on this machine")
+    maps, probs, colors, views, size = _case(seed=11, variation=variation)
+    args = (maps, probs, views, size, size, variation, 64, 400, 20, 77)
+    cpu, cpu_rgb = K.render_histograms(*args, device="cpu", colors=colors)
+    gpu, gpu_rgb = K.render_histograms(*args, device="cuda:0", colors=colors)
+    assert gpu.sum() == pytest.approx(cpu.sum(), rel=1e-3)
+    assert np.abs(gpu - cpu).sum() <= 0.01 * cpu.sum()
+    assert np.abs(gpu_rgb - cpu_rgb).sum() <= 0.01 * cpu_rgb.sum()
