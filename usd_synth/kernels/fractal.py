@@ -365,8 +365,12 @@ def _funcs() -> dict:
         return wp.vec2(wp.where(x < 0.0, 2.0 * x, x), wp.where(y < 0.0, 0.5 * y, y))
 
     @wp.func
+    def eye_scale(x: float, y: float) -> float:
+        return 2.0 / (wp.sqrt(x * x + y * y) + 1.0)
+
+    @wp.func
     def v_fisheye(x: float, y: float, e: float, f: float) -> wp.vec2:
-        k = 2.0 / (wp.sqrt(x * x + y * y) + 1.0)
+        k = eye_scale(x, y)
         return wp.vec2(k * y, k * x)
 
     @wp.func
@@ -384,8 +388,7 @@ def _funcs() -> dict:
 
     @wp.func
     def v_eyefish(x: float, y: float, e: float, f: float) -> wp.vec2:
-        k = 2.0 / (wp.sqrt(x * x + y * y) + 1.0)
-        return wp.vec2(k * x, k * y)
+        return eye_scale(x, y) * wp.vec2(x, y)
 
     @wp.func
     def v_cylinder(x: float, y: float, e: float, f: float) -> wp.vec2:
