@@ -52,9 +52,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--device", default="all", help="cpu, cuda, or all (cpu, plus cuda when present)")
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    ap.add_argument("--classes", type=int, default=10)
+    ap.add_argument("--classes", type=int, default=20)
     ap.add_argument("--clips-per-class", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0, help="run seed (decides the classes and their variations)")
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--frames", type=int, default=18)
     ap.add_argument("--points", type=int, default=128)
@@ -80,6 +81,7 @@ def main() -> None:
         points=args.points,
         iterations=args.iterations,
         variation_p=args.variation_p,
+        seed=args.seed,
         emulation=load_emulation(args.emulate),
     )
     n_clips = spec.classes * spec.clips_per_class
@@ -108,8 +110,8 @@ def main() -> None:
                 "seconds_per_clip_median": round(median / n_clips, 4),
                 "variation_share": round(sum(r["class"] in varied for r in manifest["clips"]) / n_clips, 3),
                 "kernel_seconds_per_clip": round(kernel, 4),
-                "settings": {"size": args.size, "frames": args.frames, "points": args.points,
-                             "iterations": args.iterations, "emulate": args.emulate,
+                "settings": {"seed": args.seed, "size": args.size, "frames": args.frames,
+                             "points": args.points, "iterations": args.iterations, "emulate": args.emulate,
                              "variation_p": args.variation_p, "format": "mp4"},
             }), flush=True)  # fmt: skip
 
