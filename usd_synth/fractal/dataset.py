@@ -283,8 +283,8 @@ def _pool(workers: int) -> Iterator[concurrent.futures.Executor | None]:
 
     Threads, not processes: the chaos-game launch, numpy's large array operations and the video encoder
     all release the GIL, so threads run clips in parallel without a worker start-up (importing scipy and
-    Warp took about a second per spawned process, a third of the CPU time of a 24-clip benchmark on two
-    cores) and without copying the class systems around.
+    Warp took about a second per spawned process, a quarter of the CPU time of a 24-clip benchmark on
+    two cores).
     """
     if workers <= 1:
         yield None
@@ -367,7 +367,7 @@ def generate_dataset(
     if workers > 1:
         from usd_synth.kernels.fractal import warm_up
 
-        warm_up(device)  # compile and load the module once here, not in several threads at the same time
+        warm_up(device)  # the plain kernel, before the threads start; others load on first use, under a lock
 
     with atomic_dir(out_dir) as tmp, _pool(workers) as pool:
         (tmp / "params").mkdir()
