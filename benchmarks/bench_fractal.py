@@ -7,7 +7,7 @@ fresh machine also compiles the kernel specialisations it meets (Warp caches the
 virtual machines are noisy. Also reports the plain chaos-game kernel alone on one clip, and the share
 of clips whose class has a non-linear variation (those kernels cost 2-3x a plain one on CPU).
 
-    python benchmarks/bench_fractal.py --variation-p 0     # the paper's affine systems
+    python benchmarks/bench_fractal.py --variation-p 0     # affine systems only
     python benchmarks/bench_fractal.py                     # the CLI's default mix (20 % variations)
     python benchmarks/bench_fractal.py --workers 2 --classes 20 --emulate default
 """

@@ -361,7 +361,7 @@ def _funcs() -> dict:
 
     @wp.func
     def v_bent(x: float, y: float, e: float, f: float) -> wp.vec2:
-        # Selects, not ifs: the signs are random, and mispredicted branches doubled this kernel's time.
+        # Selects, not ifs: the signs are random, so a branch would be mispredicted half the time.
         return wp.vec2(wp.where(x < 0.0, 2.0 * x, x), wp.where(y < 0.0, 0.5 * y, y))
 
     @wp.func
