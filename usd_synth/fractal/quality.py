@@ -46,6 +46,8 @@ def degeneracy(
         return f"lit area {lit.min():.3f} below {lit_range[0]}"
     if lit.max() > lit_range[1]:
         return f"lit area {lit.max():.3f} above {lit_range[1]}"
-    if len(frames) > 1 and frame_changes(frames).mean() < min_change:
-        return f"frame change {frame_changes(frames).mean():.4f} below {min_change}"
+    if len(frames) > 1:
+        change = float(frame_changes(frames).mean())
+        if change < min_change:
+            return f"frame change {change:.4f} below {min_change}"
     return None
