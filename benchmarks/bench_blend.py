@@ -81,22 +81,25 @@ def main() -> None:
 
     # The launch alone, with the arrays already on the device.
     def launch_only(device: str) -> float:
-        with wp.ScopedDevice(device):
-            da = wp.array(a.astype(np.float32), dtype=wp.quat)
-            db = wp.array(b.astype(np.float32), dtype=wp.quat)
-            dw = wp.array(
-                np.broadcast_to(weights, (args.pairs, args.weights)).astype(np.float32), dtype=float
+        da = wp.array(a.astype(np.float32), dtype=wp.quat, device=device)
+        db = wp.array(b.astype(np.float32), dtype=wp.quat, device=device)
+        w32 = np.broadcast_to(weights, (args.pairs, args.weights)).astype(np.float32)
+        dw = wp.array(w32, dtype=float, device=device)
+        out = wp.empty((args.pairs, args.weights, args.frames, JOINTS), dtype=wp.quat, device=device)
+        kernel = kb.slerp_pairs_kernel(device=device)
+
+        def go() -> None:
+            wp.launch(
+                kernel,
+                dim=(args.pairs, args.frames, JOINTS),
+                inputs=[da, db, dw],
+                outputs=[out],
+                device=device,
             )
-            out = wp.empty((args.pairs, args.weights, args.frames, JOINTS), dtype=wp.quat)
+            wp.synchronize_device(device)
 
-            def go() -> None:
-                wp.launch(
-                    kb._kernels(), dim=(args.pairs, args.frames, JOINTS), inputs=[da, db, dw], outputs=[out]
-                )
-                wp.synchronize_device(device)
-
-            go()
-            return count / best_of(args.repeats, go)
+        go()
+        return count / best_of(args.repeats, go)
 
     rates["warp_cpu_launch_only"] = launch_only("cpu")
     if wp.get_cuda_device_count() > 0:

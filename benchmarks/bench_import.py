@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from usd_synth.motion.library import make_motion  # noqa: E402
 from usd_synth.motion.readers import read_motion  # noqa: E402
 from usd_synth.motion.retarget import retarget_positions  # noqa: E402
-from usd_synth.usd.skel import write_motion  # noqa: E402
+from usd_synth.usd.motion_io import write_motion  # noqa: E402
 
 
 def main() -> None:

@@ -33,8 +33,9 @@ from usd_synth.body import make_body  # noqa: E402
 from usd_synth.body.actor import make_actor  # noqa: E402
 from usd_synth.kernels.device import warp  # noqa: E402
 from usd_synth.kernels.skinning import Skin, WarpSkinner, skin_numpy  # noqa: E402
-from usd_synth.usd.actor import bake_file, collect_bake_targets, write_actor  # noqa: E402
-from usd_synth.usd.stage import open_stage  # noqa: E402
+from usd_synth.usd.authoring import open_stage  # noqa: E402
+from usd_synth.usd.bake import bake_file, collect_bake_targets  # noqa: E402
+from usd_synth.usd.body_io import write_actor  # noqa: E402
 
 #: Peak memory bandwidth (bytes/s) of GPUs we may be lent, by a substring of the device name.
 PEAK_BANDWIDTH = {"H200": 4.8e12, "H100 PCIe": 2.0e12, "H100 NVL": 3.9e12, "H100": 3.35e12, "A100": 2.0e12}

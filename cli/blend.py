@@ -8,6 +8,8 @@ import click
 
 from usd_synth.errors import UsdSynthError
 
+from .common import Command, LibraryChoice, device_option, output_option, overwrite_option
+
 
 def _parse_weights(text: str) -> list[float]:
     """``0.1,0.3,0.5`` -> floats (range and duplicates are checked by the library)."""
@@ -26,17 +28,10 @@ def _summary(path: Path, motion) -> str:
     )
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("a", type=click.Path(path_type=Path))
 @click.argument("b", type=click.Path(path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    "out",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Output motion USD (with --weight) or a folder (with --weights).",
-)
+@output_option("Output motion USD (with --weight) or a folder (with --weights).")
 @click.option("--weight", type=float, default=None, help="Blend weight in [0, 1]: 0 gives A, 1 gives B.")
 @click.option(
     "--weights",
@@ -46,20 +41,20 @@ def _summary(path: Path, motion) -> str:
 @click.option(
     "--align",
     "align_method",
-    type=click.Choice(["dtw", "linear"]),
+    type=LibraryChoice("usd_synth.motion.align:ALIGN_METHODS"),
     default=None,
     help="Time alignment of B to A (default: dtw; synthda always uses linear).",
 )
 @click.option(
     "--formula",
-    type=click.Choice(["slerp", "synthda"]),
+    type=LibraryChoice("usd_synth.motion.blend:FORMULAS"),
     default="slerp",
     show_default=True,
     help="slerp: rotation-space blend; synthda: the reference tool's position formula, retargeted.",
 )
 @click.option(
     "--duration",
-    type=click.Choice(["a", "blend"]),
+    type=LibraryChoice("usd_synth.motion.blend:DURATIONS"),
     default="a",
     show_default=True,
     help="a: on A's timeline; blend: the duration interpolated between A's and B's with the weight.",
@@ -69,9 +64,9 @@ def _summary(path: Path, motion) -> str:
 )
 @click.option("--cleanup", is_flag=True, help="Clean up foot contacts (remove skate and ground penetration).")
 @click.option("--drop-rejected", is_flag=True, help="Do not write blends that fail the quality thresholds.")
-@click.option("--device", default="auto", show_default=True, help="Warp device: cpu, cuda or auto.")
+@device_option("auto")
 @click.option("--usda", is_flag=True, help="With --weights: write text .usda files instead of .usd crate.")
-@click.option("--overwrite", is_flag=True, help="With --weights: replace an existing, non-empty OUT folder.")
+@overwrite_option("With --weights: replace an existing, non-empty OUT folder.")
 def blend(
     a: Path,
     b: Path,
@@ -96,13 +91,16 @@ def blend(
     from usd_synth.fileio import atomic_dir
     from usd_synth.motion.blend import blend_motions, blend_synthda, check_weights, output_names
     from usd_synth.motion.readers import read_motion
-    from usd_synth.usd.skel import write_motion
-    from usd_synth.usd.stage import check_usd_path
+    from usd_synth.usd.authoring import check_usd_path
+    from usd_synth.usd.motion_io import write_motion
 
     if (weight is None) == (weights is None):
         raise UsdSynthError("give exactly one of --weight W or --weights W1,W2,...")
-    w_list = check_weights([weight] if weight is not None else _parse_weights(weights or ""),
-                           "--weight" if weight is not None else "--weights")  # fmt: skip
+    # Parsed here so that a bad weight fails before the inputs are read; named by the option given.
+    if weight is not None:
+        w_list = check_weights([weight], "weight")
+    else:
+        w_list = check_weights(_parse_weights(weights or ""), "weights")
     if formula == "synthda" and align_method == "dtw":
         raise UsdSynthError(
             "--formula synthda resamples linearly, as the reference tool does; drop --align dtw"

@@ -8,41 +8,41 @@ import click
 
 from usd_synth.errors import UsdSynthError
 
-_OUT = click.Path(path_type=Path)
+from .common import Command, LibraryChoice, device_option, output_option, progress, seed_option
+
+_PATH = click.Path(path_type=Path)
 
 
-@click.command()
-@click.option("-o", "--output", "out", required=True, type=_OUT, help="Output body USD (.usd crate, .usda).")
+@click.command(cls=Command)
+@output_option("Output body USD (.usd crate, .usda).")
 @click.option(
     "--model",
-    type=click.Choice(["anny", "smpl"]),
+    type=LibraryChoice("usd_synth.body:MODELS"),
     default="anny",
     show_default=True,
     help="anny: free, commercially usable (default); smpl: your SMPL model files (--smpl-dir).",
 )
 @click.option(
-    "--smpl-dir", type=_OUT, default=None, help="Folder with SMPL_NEUTRAL/MALE/FEMALE .pkl or .npz."
+    "--smpl-dir", type=_PATH, default=None, help="Folder with SMPL_NEUTRAL/MALE/FEMALE .pkl or .npz."
 )
-@click.option(
-    "--seed", type=int, default=0, show_default=True, help="Body shape seed (same seed, same body)."
-)
+@seed_option("Body shape seed (same seed, same body).")
 @click.option(
     "--set",
-    "sets",
+    "overrides",
     multiple=True,
     metavar="KEY=VALUE",
     help="Override a shape value: anny gender/age/muscle/weight/height/proportions (0..1), years, stature "
     "(m), spread, skin; smpl gender, betas=b0,b1,.., beta3=..; both influences (per vertex, default 4).",
 )
-def body(out: Path, model: str, smpl_dir: Path | None, seed: int, sets: tuple[str, ...]) -> None:
+def body(out: Path, model: str, smpl_dir: Path | None, seed: int, overrides: tuple[str, ...]) -> None:
     """Write a body rigged onto the SMPL-24 skeleton as a skinned UsdSkel asset."""
     from usd_synth.body import make_body
     from usd_synth.body.shapes import parse_overrides
-    from usd_synth.usd.actor import write_body
-    from usd_synth.usd.stage import check_usd_path
+    from usd_synth.usd.authoring import check_usd_path
+    from usd_synth.usd.body_io import write_body
 
     check_usd_path(out)
-    b = make_body(model, seed, parse_overrides(sets), smpl_dir)
+    b = make_body(model, seed, parse_overrides(overrides), smpl_dir)
     write_body(b, out)
     click.echo(
         f"wrote {out}: {model} body (seed {seed}), stature {b.stature:.2f} m, {b.num_points} vertices, "
@@ -50,18 +50,18 @@ def body(out: Path, model: str, smpl_dir: Path | None, seed: int, sets: tuple[st
     )
 
 
-@click.command()
-@click.argument("motion_file", type=_OUT)
-@click.option("-o", "--output", "out", required=True, type=_OUT, help="Output actor USD (.usd, .usda).")
-@click.option("--body", "body_file", type=_OUT, default=None, help="Body USD from `usd-synth body`.")
-@click.option("--seed", type=int, default=None, help="Make a default (Anny) body from this seed instead.")
+@click.command(cls=Command)
+@click.argument("motion_file", type=_PATH)
+@output_option("Output actor USD (.usd, .usda).")
+@click.option("--body", "body_file", type=_PATH, default=None, help="Body USD from `usd-synth body`.")
+@seed_option("Make a default (Anny) body from this seed instead.", default=None)
 def actor(motion_file: Path, out: Path, body_file: Path | None, seed: int | None) -> None:
     """Bind the motion in MOTION_FILE to a body and write the animated, skinned actor."""
     from usd_synth.body import make_body
     from usd_synth.body.actor import make_actor
     from usd_synth.motion.readers import read_motion
-    from usd_synth.usd.actor import read_body, write_actor
-    from usd_synth.usd.stage import check_usd_path
+    from usd_synth.usd.authoring import check_usd_path
+    from usd_synth.usd.body_io import read_body, write_actor
 
     check_usd_path(out)
     if body_file is not None and seed is not None:
@@ -75,16 +75,14 @@ def actor(motion_file: Path, out: Path, body_file: Path | None, seed: int | None
     click.echo(a.summary())
 
 
-@click.command()
-@click.argument("src", type=_OUT)
-@click.option("-o", "--output", "out", required=True, type=_OUT, help="Output USD (.usd or .usdc crate).")
-@click.option("--device", default="cpu", show_default=True, help="Warp device: cpu, cuda or auto.")
+@click.command(cls=Command)
+@click.argument("src", type=_PATH)
+@output_option("Output USD (.usd or .usdc crate).")
+@device_option("cpu")
 def bake(src: Path, out: Path, device: str) -> None:
     """Bake every skinned mesh of SRC into time-sampled points and normals (world space)."""
-    from usd_synth.cli.common import progress
-
     from usd_synth.kernels.device import resolve_device
-    from usd_synth.usd.actor import bake_file
+    from usd_synth.usd.bake import bake_file
 
     dev = resolve_device(device)
     summary = bake_file(src, out, dev, progress=lambda it, length: progress(it, "baking", length=length))

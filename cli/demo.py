@@ -6,23 +6,15 @@ from pathlib import Path
 
 import click
 
+from .common import Command, output_option, progress, seed_option
 
-@click.command()
-@click.option(
-    "-o",
-    "--output",
-    "out",
-    default="usd_synth_demo",
-    show_default=True,
-    type=click.Path(path_type=Path),
-    help="Output folder.",
-)
-@click.option("--seed", type=int, default=0, show_default=True)
+
+@click.command(cls=Command)
+@output_option("Output folder.", default="usd_synth_demo")
+@seed_option("Run seed: varies the motions, bodies and fractals.")
 def demo(out: Path, seed: int) -> None:
     """Run the flow on built-in data: motions, actors on sampled bodies, blends, a fractal set."""
     from usd_synth.demo import run_demo
-
-    from .common import progress
 
     report = run_demo(out, seed=seed, progress=lambda items, n: progress(items, "demo", n))
     for row in report["files"]:

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-import sys
+from pathlib import Path
 
 import click
 
 from usd_synth.errors import UsdSynthError
 
-
-@click.command()
-@click.option(
-    "-o",
-    "--output",
-    "output",
-    required=True,
-    type=click.Path(file_okay=False),
-    help="Output folder (written atomically).",
+from .common import (
+    Command,
+    device_option,
+    output_option,
+    overwrite_option,
+    progress_callback,
+    seed_option,
+    workers_option,
 )
+
+
+# The spec's unlabelled_clips > 0 is what --unlabelled selects; generate_dataset's out_dir is -o.
+@click.command(cls=Command, field_flags={"unlabelled_clips": "--unlabelled", "out_dir": "--output"})
+@output_option("Output folder (written atomically).", folder=True)
 @click.option("--classes", type=int, default=None, help="Number of classes (labelled mode).")
 @click.option("--clips-per-class", type=int, default=5, show_default=True, help="Clips per class.")
 @click.option("--unlabelled", is_flag=True, help="No classes: every clip gets its own system.")
@@ -27,29 +31,23 @@ from usd_synth.errors import UsdSynthError
 @click.option("--fps", type=int, default=12, show_default=True, help="Frame rate written to the mp4.")
 @click.option(
     "--emulate",
+    "emulation",
     default="default",
     show_default=True,
     help="Real-video properties: none, default, or a JSON file of overrides.",
 )
-@click.option("--device", default="cpu", show_default=True, help="cpu, cuda or auto.")
-@click.option(
-    "--workers",
-    type=int,
-    default=1,
-    show_default=True,
-    help="Clips rendered in parallel, one thread each (output does not depend on it).",
-)
-@click.option("--seed", type=int, default=0, show_default=True, help="Run seed.")
+@device_option("cpu")
+@workers_option("Clips rendered in parallel, one thread each (output does not depend on it).")
+@seed_option("Run seed.")
 @click.option("--points", type=int, default=128, show_default=True, help="Chaos-game points per frame.")
 @click.option("--iterations", type=int, default=7500, show_default=True, help="Map applications per point.")
 @click.option("--color/--gray", default=False, show_default=True, help="Coloured or grayscale clips.")
 @click.option(
     "--format",
     "video_format",
-    type=click.Choice(["mp4", "png"]),
     default="mp4",
     show_default=True,
-    help="mp4 files or folders of PNG frames.",
+    help="mp4 files, or png: a folder of PNG frames per clip.",
 )
 @click.option(
     "--val-fraction",
@@ -72,9 +70,9 @@ from usd_synth.errors import UsdSynthError
     show_default=True,
     help="Strength of the per-clip perturbation of the class parameters (0: copies).",
 )
-@click.option("--overwrite", is_flag=True, help="Replace a non-empty output folder.")
+@overwrite_option("Replace a non-empty output folder.")
 def fractal(
-    output: str,
+    out: Path,
     classes: int | None,
     clips_per_class: int,
     unlabelled: bool,
@@ -82,7 +80,7 @@ def fractal(
     frames: int,
     size: int,
     fps: int,
-    emulate: str,
+    emulation: str,
     device: str,
     workers: int,
     seed: int,
@@ -100,20 +98,18 @@ def fractal(
     from usd_synth.fractal.emulation import load_emulation
     from usd_synth.kernels.device import resolve_device
 
-    if unlabelled:
-        if classes is not None:
-            raise UsdSynthError("--unlabelled and --classes exclude each other")
-        if clips is None or clips < 1:
-            raise UsdSynthError(f"--clips must be at least 1 with --unlabelled (got {clips})")
-    else:
-        if classes is None:
-            raise UsdSynthError("--classes is required (or pass --unlabelled --clips N)")
-        if clips is not None:
-            raise UsdSynthError("--clips is for --unlabelled mode; use --clips-per-class with --classes")
+    # Which flags go together is the CLI's business (the spec has no "unlabelled" switch: unlabelled_clips
+    # > 0 selects that mode); every value is checked by the library.
+    if unlabelled and (clips is None or clips < 1):
+        raise UsdSynthError(f"--clips must be at least 1 with --unlabelled (got {clips})")
+    if not unlabelled and classes is None:
+        raise UsdSynthError("--classes is required (or pass --unlabelled --clips N)")
+    if not unlabelled and clips is not None:
+        raise UsdSynthError("--clips is for --unlabelled mode; use --clips-per-class with --classes")
     spec = FractalDatasetSpec(
-        classes=0 if unlabelled else int(classes or 0),
+        classes=classes or 0,
         clips_per_class=0 if unlabelled else clips_per_class,
-        unlabelled_clips=int(clips or 0) if unlabelled else 0,
+        unlabelled_clips=(clips or 0) if unlabelled else 0,
         frames=frames,
         size=size,
         fps=fps,
@@ -125,28 +121,14 @@ def fractal(
         variation_p=variation_p,
         instance_jitter=instance_jitter,
         seed=seed,
-        emulation=load_emulation(emulate),
+        emulation=load_emulation(emulation),
     )
     spec.validate()  # before starting Warp, so bad input fails fast
     dev = resolve_device(device)
-
-    bar = None
-    if sys.stderr.isatty():
-        bar = click.progressbar(length=1, label="fractal clips", file=sys.stderr)
-        bar.__enter__()
-
-    def progress(done: int, total: int) -> None:
-        if bar is not None:
-            bar.length = total
-            bar.update(done - bar.pos)
-
-    try:
+    with progress_callback("fractal clips") as progress:
         manifest = generate_dataset(
-            spec, output, device=dev, workers=workers, progress=progress, overwrite=overwrite
+            spec, out, device=dev, workers=workers, progress=progress, overwrite=overwrite
         )
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
     n = len(manifest["clips"])
     bad = manifest["degenerate_clips"]
-    click.echo(f"wrote {n} clips to {output}" + (f" ({bad} kept although degenerate)" if bad else ""))
+    click.echo(f"wrote {n} clips to {out}" + (f" ({bad} kept although degenerate)" if bad else ""))

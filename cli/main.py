@@ -2,7 +2,8 @@
 
 Subcommands live in their own modules and are imported lazily, so ``usd-synth --help`` stays fast and a
 missing optional dependency only matters for the command that needs it. Every :class:`UsdSynthError`
-becomes one line on stderr and exit code 2, without a traceback.
+becomes one line on stderr and exit code 2, without a traceback; its library field names are told as the
+flags of the command that ran (:func:`usd_synth.cli.common.in_flag_terms`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import sys
 import click
 
 from usd_synth.errors import UsdSynthError
+
+from .common import COMMAND_KEY, Group, in_flag_terms, verbose_option
 
 # name -> "module:attribute" of a click command; modules are imported only when the command runs.
 _COMMANDS: dict[str, str] = {
@@ -29,8 +32,8 @@ _COMMANDS: dict[str, str] = {
 }
 
 
-class _LazyGroup(click.Group):
-    """A click group whose subcommands are imported on first use."""
+class _LazyGroup(Group):
+    """A click group whose subcommands are imported on first use; the one handler of library errors."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         # Only commands whose module is present (a partial checkout or plugin-free install still works).
@@ -49,12 +52,13 @@ class _LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except UsdSynthError as exc:
-            click.echo(f"usd-synth: error: {exc}", err=True)
+            message = in_flag_terms(exc, ctx.meta.get(COMMAND_KEY))
+            click.echo(f"usd-synth: error: {message}", err=True)
             ctx.exit(2)
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-v", "--verbose", count=True, help="Log progress (-v) or debug detail (-vv).")
+@verbose_option()
 @click.version_option(package_name="usd-synth")
 def cli(verbose: int) -> None:
     """usd-synth: motions in, labelled randomized OpenUSD training data out."""

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import click
 
+from .common import Command
 
-@click.command()
+
+@click.command(cls=Command)
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--no-omni", is_flag=True, help="Skip NVIDIA's asset validator even when it is installed.")
 @click.option("--warnings/--no-warnings", default=True, show_default=True, help="Print warnings too.")

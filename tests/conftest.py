@@ -1,11 +1,13 @@
-"""Shared fixtures: procedural motions and input files made on the fly (never the sample folder)."""
+"""Shared fixtures: procedural motions and input files made on the fly (never the sample folder), and the
+Warp ``device`` every kernel test runs on."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from usd_synth.motion.model import REST_ROOT_QUAT, Motion
+from usd_synth.kinematics import REST_ROOT_QUAT
+from usd_synth.motion.model import Motion
 from usd_synth.rotations import axis_angle_to_quat, quat_mul
 from usd_synth.skeleton import JOINT_INDEX, NUM_JOINTS, template_offsets
 
@@ -40,6 +42,18 @@ def smooth_random_motion(num_frames: int = 90, fps: float = 30.0, seed: int = 0,
 @pytest.fixture
 def random_motion() -> Motion:
     return smooth_random_motion()
+
+
+@pytest.fixture(params=["cpu", "cuda:0"], ids=["cpu", "cuda"])
+def device(request: pytest.FixtureRequest) -> str:
+    """A Warp device name for kernel tests: the CPU always, and the first CUDA device when Warp sees one
+    (the ``cuda`` case is skipped on machines without a GPU). Warp starts only when a test asks for CUDA."""
+    if request.param != "cpu":
+        from usd_synth.kernels.device import warp
+
+        if warp().get_cuda_device_count() == 0:
+            pytest.skip("no CUDA device on this machine")
+    return request.param
 
 
 def yup(points_zup: np.ndarray) -> np.ndarray:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from usd_synth.motion.model import REST_ROOT_QUAT, Motion
+from usd_synth.kinematics import REST_ROOT_QUAT
+from usd_synth.motion.model import Motion
 from usd_synth.rotations import quat_conj, quat_mul, quat_to_axis_angle
 from usd_synth.skeleton import JOINT_INDEX
 

@@ -14,19 +14,12 @@ from usd_synth.body import make_body
 from usd_synth.body.actor import FOOT_JOINTS, make_actor
 from usd_synth.body.anny_body import load_assets
 from usd_synth.errors import UsdSynthError
+from usd_synth.kinematics import rest_positions_from_offsets
 from usd_synth.motion.model import Motion
-from usd_synth.skeleton import rest_positions_from_offsets
-from usd_synth.usd.actor import (
-    bake_file,
-    collect_bake_targets,
-    read_body,
-    skin_targets,
-    usd_skinned_points,
-    write_actor,
-    write_body,
-)
-from usd_synth.usd.skel import write_motion
-from usd_synth.usd.stage import open_stage
+from usd_synth.usd.authoring import open_stage
+from usd_synth.usd.bake import bake_file, collect_bake_targets, skin_targets, usd_skinned_points
+from usd_synth.usd.body_io import read_body, write_actor, write_body
+from usd_synth.usd.motion_io import write_motion
 from usd_synth.usd.validate import errors, omni_available, validate_file
 
 from .conftest import smooth_random_motion

@@ -10,7 +10,7 @@ from usd_synth.cli.main import cli
 
 from usd_synth.motion.library import make_motion
 from usd_synth.motion.model import Motion
-from usd_synth.usd.skel import read_motion_usd, write_motion
+from usd_synth.usd.motion_io import read_motion_usd, write_motion
 
 from .conftest import smooth_random_motion
 

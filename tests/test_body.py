@@ -11,11 +11,11 @@ from pxr import Usd, UsdGeom, UsdSkel
 from usd_synth.cli.main import cli
 
 from usd_synth.body import make_body
-from usd_synth.body.anny_body import BONE_TO_JOINT, _bone_joint_map, load_assets, rest_shape, skin_weights
+from usd_synth.body.anny_body import BONE_TO_JOINT, bone_joint_map, load_assets, rest_shape, skin_weights
 from usd_synth.body.model import limit_influences
 from usd_synth.errors import UsdSynthError
 from usd_synth.skeleton import JOINT_INDEX, NUM_JOINTS, joint_paths, template_offsets
-from usd_synth.usd.actor import read_body, write_body
+from usd_synth.usd.body_io import read_body, write_body
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +74,7 @@ def test_rest_pose_is_smpl_rest_pose(body) -> None:
 
 
 def test_every_anny_bone_is_mapped(assets) -> None:
-    mapping = _bone_joint_map(tuple(assets.bone_labels))
+    mapping = bone_joint_map(tuple(assets.bone_labels))
     assert len(mapping) == 104 and mapping.min() >= 0
     assert {j for _, j in BONE_TO_JOINT} and len(set(mapping.tolist())) == NUM_JOINTS
     dense = skin_weights(assets)

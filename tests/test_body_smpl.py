@@ -14,8 +14,9 @@ from usd_synth.cli.main import cli
 from usd_synth.body import make_body
 from usd_synth.body.smpl_body import find_model_file, load_model, shaped_rest, smpl_body
 from usd_synth.errors import UsdSynthError
-from usd_synth.skeleton import SMPL_PARENTS, rest_positions_from_offsets, template_offsets
-from usd_synth.usd.actor import read_body, write_body
+from usd_synth.kinematics import rest_positions_from_offsets
+from usd_synth.skeleton import SMPL_PARENTS, template_offsets
+from usd_synth.usd.body_io import read_body, write_body
 
 V, F = 6890, 13776
 

@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import click
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -145,3 +146,93 @@ def test_demo_is_deterministic(tmp_path):
     assert len(files) >= 15
     for f in files:
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
+
+
+# ------------------------------------------------------------------ library fields told as flags ----
+@pytest.mark.parametrize(
+    ("args", "told"),
+    [
+        (["fractal", "--classes", "2", "--size", "8"], "--size must be at least 16 pixels (got 8)"),
+        (["fractal", "--classes", "2", "--workers", "0"], "--workers must be at least 1 (got 0)"),
+        (["fractal", "--classes", "2", "--format", "gif"], "--format must be mp4 or png (got gif)"),
+        (["fractal", "--classes", "2", "--clips-per-class", "0"], "--clips-per-class must be at least 1"),
+        (["fractal", "--unlabelled", "--classes", "2", "--clips", "3"],
+         "--unlabelled and --classes exclude each other"),
+        (["body", "--model", "smpl"], "--model smpl needs --smpl-dir"),
+        (["body", "--set", "age"], "--set 'age': expected key=value"),
+        (["motion", "builtin", "walk", "--seconds", "-1"], "walk: --seconds must be a positive number"),
+    ],
+)  # fmt: skip
+def test_library_fields_are_told_as_flags(tmp_path, args, told):
+    out = tmp_path / "out"
+    r = run(*args, "-o", out if args[0] == "fractal" else out / "x.usd")
+    assert r.exit_code == 2, r.output
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("usd-synth: error: ") and told in lines[0], r.stderr
+    assert "Traceback" not in r.output
+    assert not out.exists()
+
+
+def test_a_full_output_folder_names_output_and_overwrite(tmp_path):
+    out = tmp_path / "full"
+    out.mkdir()
+    (out / "mine.txt").write_text("x")
+    r = run("fractal", "-o", out, "--classes", "1", "--size", "32", "--frames", "4")
+    assert r.exit_code == 2
+    assert r.stderr.strip() == (
+        f"usd-synth: error: {out}: --output: the folder is not empty; pass --overwrite to replace it"
+    )
+
+
+def test_choices_are_the_librarys_constants():
+    from usd_synth.cli.blend import blend
+    from usd_synth.cli.body import body
+
+    from usd_synth.body import MODELS
+    from usd_synth.motion.align import ALIGN_METHODS
+    from usd_synth.motion.blend import DURATIONS, FORMULAS
+
+    types = {p.name: p.type for p in (*blend.params, *body.params)}
+    assert types["align_method"].choices == ALIGN_METHODS
+    assert types["formula"].choices == FORMULAS and types["duration"].choices == DURATIONS
+    assert types["model"].choices == MODELS
+
+
+def _leaf_commands():
+    from usd_synth.cli.main import cli
+
+    ctx = click.Context(cli)
+    stack = [cli.get_command(ctx, name) for name in cli.list_commands(ctx)]
+    while stack:
+        command = stack.pop()
+        if isinstance(command, click.Group):
+            stack.extend(command.get_command(ctx, n) for n in command.list_commands(ctx))
+        else:
+            yield command
+
+
+def test_shared_options_are_declared_alike():
+    """``-o/--output``, ``--seed``, ``--device``, ``--workers``, ``--overwrite``: one spelling everywhere."""
+    seen = {}
+    for command in _leaf_commands():
+        for param in command.params:
+            if {"--output", "--seed", "--device", "--workers", "--overwrite"} & set(param.opts):
+                kind = type(param.type).__name__
+                seen.setdefault(param.opts[-1], set()).add((tuple(param.opts), param.name, kind))
+    assert seen["--output"] == {(("-o", "--output"), "out", "Path")}
+    for flag in ("--seed", "--device", "--workers", "--overwrite"):
+        assert len(seen[flag]) == 1, seen[flag]
+
+
+def test_listing_the_commands_imports_no_library_module():
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from usd_synth.cli.main import cli\n"
+        "assert CliRunner().invoke(cli, ['--help']).exit_code == 0\n"
+        "library = [m for m in sys.modules if m.startswith('usd_synth.') and m != 'usd_synth.errors']\n"
+        "print(sorted(m for m in library if not m.startswith('usd_synth.cli')))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

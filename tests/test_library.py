@@ -117,6 +117,24 @@ def test_contract(name: str, seed: int) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(ACTIONS))
+def test_params_follow_the_project_seeding_rule(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An action's parameters are drawn from ``rng_for(seed, "motion", name)`` (the project's one rule)."""
+    from usd_synth.motion.library import params
+    from usd_synth.randomize.seeding import rng_for
+
+    keys = []
+
+    def spy(seed: int, *key: object) -> np.random.Generator:
+        keys.append((seed, *key))
+        return rng_for(seed, *key)
+
+    monkeypatch.setattr(params, "rng_for", spy)
+    drawn = make_motion(name, 4, seconds=0.1).source["params"]
+    assert keys == [(4, "motion", name)]
+    assert drawn == _motion(name, 4).source["params"]
+
+
+@pytest.mark.parametrize("name", sorted(ACTIONS))
 def test_seeds_differ(name: str) -> None:
     a, b = _motion(name, 0), _motion(name, 1)
     assert a.source["params"] != b.source["params"]

@@ -6,8 +6,8 @@ from pxr import Usd, UsdGeom
 
 from usd_synth.motion.readers import read_motion
 from usd_synth.rotations import quat_angle
-from usd_synth.usd.skel import joint_world_positions_from_usd, read_motion_usd, write_motion
-from usd_synth.usd.stage import samples_path
+from usd_synth.usd.authoring import samples_path
+from usd_synth.usd.motion_io import joint_world_positions_from_usd, read_motion_usd, write_motion
 from usd_synth.usd.validate import errors, omni_available, usd_validation_issues, validate_file
 
 from .conftest import smooth_random_motion, yup
@@ -121,12 +121,12 @@ def test_byte_identical_output(tmp_path):
 
 
 def test_failed_write_leaves_nothing(tmp_path, monkeypatch):
-    import usd_synth.usd.skel as skel
+    import usd_synth.usd.motion_io as motion_io
 
     def boom(*a, **k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(skel, "define_skeleton", boom)
+    monkeypatch.setattr(motion_io, "define_skeleton", boom)
     with pytest.raises(RuntimeError):
         write_motion(smooth_random_motion(num_frames=5), tmp_path / "m.usda")
     assert list(tmp_path.iterdir()) == []

@@ -7,6 +7,9 @@
 
 Every USD file is checked with USD's validators (and NVIDIA's asset validator when installed). Later
 stages of the flow (stages, rendering, datasets) extend this same entry point.
+
+Seeds: the motions use the run seed itself (the library keys it by action name); the bodies and the second
+walk of the blend get theirs from the seeding rule, ``rng_for(seed, "demo")`` (see :func:`demo_seeds`).
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from typing import Any
 from usd_synth.fileio import atomic_path
 from usd_synth.motion.library import ACTIONS, make_motion
 from usd_synth.motion.summary import summarize
-from usd_synth.usd.skel import write_motion
+from usd_synth.randomize import rng_for
+from usd_synth.usd.motion_io import write_motion
 from usd_synth.usd.validate import errors, validate_file
 
 BLEND_WEIGHTS = (0.25, 0.5, 0.75)
@@ -27,6 +31,15 @@ BLEND_WEIGHTS = (0.25, 0.5, 0.75)
 
 def _plain(items: Iterable, n: int) -> Iterator:
     return iter(items)
+
+
+def demo_seeds(seed: int) -> dict[str, Any]:
+    """The demo's derived seeds: ``bodies`` (action -> body seed) and ``second_walk`` (the seed of the walk
+    blended with the built-in one). Body seeds are consecutive from a base drawn from
+    ``rng_for(seed, "demo")``, so the demo's bodies spread over ages and heights (consecutive body seeds are
+    stratified, see :func:`usd_synth.body.shapes.seed_strata`)."""
+    base, second_walk = (int(x) for x in rng_for(seed, "demo").integers(0, 2**31, size=2))
+    return {"bodies": {name: base + k for k, name in enumerate(ACTIONS)}, "second_walk": second_walk}
 
 
 def run_demo(
@@ -39,7 +52,7 @@ def run_demo(
     from usd_synth.body import make_body
     from usd_synth.body.actor import make_actor
     from usd_synth.motion.blend import blend_motions
-    from usd_synth.usd.actor import write_actor
+    from usd_synth.usd.body_io import write_actor
 
     out = Path(out)
     rows: list[dict[str, Any]] = []
@@ -50,22 +63,22 @@ def run_demo(
             "fps": motion.fps, "errors": len(errors(validate_file(path))), **extra,
         })  # fmt: skip
 
+    seeds = demo_seeds(seed)
     steps = [("motion", name) for name in ACTIONS] + [("actor", name) for name in ACTIONS] + [("blend", "")]
     motions = {}
-    for i, (kind, name) in enumerate(progress(steps, len(steps))):
+    for kind, name in progress(steps, len(steps)):
         if kind == "motion":
             motions[name] = make_motion(name, seed=seed)
             path = write_motion(motions[name], out / "motions" / f"{name}.usd")
             record("motion", path, name, motions[name], stature_m=summarize(motions[name])["stature_m"])
         elif kind == "actor":
-            body = make_body("anny", seed * 100 + i)
+            body_seed = seeds["bodies"][name]
+            body = make_body("anny", body_seed)
             actor = make_actor(motions[name], body)
             path = write_actor(actor, out / "actors" / f"{name}.usd")
-            record(
-                "actor", path, name, actor.motion, stature_m=round(body.stature, 3), body_seed=seed * 100 + i
-            )
+            record("actor", path, name, actor.motion, stature_m=round(body.stature, 3), body_seed=body_seed)
         else:
-            a, b = motions["walk"], make_motion("walk", seed=seed + 3, fps=20.0)
+            a, b = motions["walk"], make_motion("walk", seed=seeds["second_walk"], fps=20.0)
             for w, mixed in zip(BLEND_WEIGHTS, blend_motions(a, b, list(BLEND_WEIGHTS)), strict=True):
                 path = write_motion(mixed, out / "blends" / f"walk_walk_w{w:.2f}.usd")
                 quality = mixed.source.get("quality", {})

@@ -3,8 +3,9 @@
 Frames. SMPL's own body frame is Y up: +x is the body's left, +y up, +z forward. usd-synth keeps SMPL's
 convention for *local* joint rotations (so SMPL pose parameters are used as they are), and places the body
 in a Z-up world (USD stage ``upAxis = Z``, metres). The root joint's rotation maps the body frame into the
-world. In the rest pose the root rotation is :data:`REST_ROOT_QUAT`, a +90 degree turn about +x, which
-stands the body up: it faces -Y, its left is +X and up is +Z (as in Blender's front view).
+world. In the rest pose the root rotation is :data:`usd_synth.kinematics.REST_ROOT_QUAT`, a +90 degree
+turn about +x, which stands the body up: it faces -Y, its left is +X and up is +Z (as in Blender's front
+view). The kinematic chain itself (local transforms to world ones and back) is :mod:`usd_synth.kinematics`.
 """
 
 from __future__ import annotations
@@ -75,15 +76,6 @@ def template_offsets() -> np.ndarray:
     offsets = _TEMPLATE_REST.copy()
     offsets[1:] -= _TEMPLATE_REST[SMPL_PARENTS[1:]]
     return offsets
-
-
-def rest_positions_from_offsets(offsets: np.ndarray) -> np.ndarray:
-    """Body-frame rest positions (24, 3) obtained by chaining ``offsets`` down the tree."""
-    pos = np.zeros((NUM_JOINTS, 3))
-    pos[0] = offsets[0]
-    for j in range(1, NUM_JOINTS):
-        pos[j] = pos[SMPL_PARENTS[j]] + offsets[j]
-    return pos
 
 
 def joint_paths() -> list[str]:

@@ -14,13 +14,15 @@ import numpy as np
 
 from usd_synth.body.model import MAX_INFLUENCES, Body
 from usd_synth.errors import UsdSynthError
+from usd_synth.randomize import rng_for
 
 MODELS = ("anny", "smpl")
 
 
 def body_rng(seed: int) -> np.random.Generator:
-    """The Generator a body seed stands for (``SeedSequence([seed, 'body'])``, independent of motions)."""
-    return np.random.default_rng(np.random.SeedSequence([int(seed), 0x626F6479]))
+    """The Generator a body seed stands for: ``rng_for(seed, "body")`` (the project's seeding rule), so it
+    is independent of the motions and other streams drawn from the same seed."""
+    return rng_for(int(seed), "body")
 
 
 def make_body(
@@ -40,10 +42,12 @@ def make_body(
     rng = seed if isinstance(seed, np.random.Generator) else body_rng(seed)
     seed_info = {} if isinstance(seed, np.random.Generator) else {"seed": int(seed)}
     ov = dict(overrides or {})
-    influences = int(shapes._float("influences", ov.pop("influences", MAX_INFLUENCES), 1, 8))
+    influences = int(shapes.parse_override_float("influences", ov.pop("influences", MAX_INFLUENCES), 1, 8))
     if model == "anny":
         if smpl_dir is not None:
-            raise UsdSynthError("--smpl-dir is only used with --model smpl")
+            raise UsdSynthError(
+                "smpl_dir is only used with model smpl", field="smpl_dir", mentions=("model",)
+            )
         from usd_synth.body.anny_body import anny_body, load_assets
 
         strata = None if isinstance(seed, np.random.Generator) else shapes.seed_strata(int(seed))
@@ -52,7 +56,11 @@ def make_body(
         return anny_body(shape["phenotypes"], influences, shape["color"], params)
     if model == "smpl":
         if smpl_dir is None:
-            raise UsdSynthError("--model smpl needs --smpl-dir DIR (a folder with the SMPL model files)")
+            raise UsdSynthError(
+                "model smpl needs smpl_dir (a folder with the SMPL model files)",
+                field="smpl_dir",
+                mentions=("model",),
+            )
         from usd_synth.body.smpl_body import smpl_body
 
         gender = str(ov.pop("gender", "neutral"))
@@ -63,24 +71,27 @@ def make_body(
             try:
                 given = [float(x) for x in text.split(",") if x.strip()]
             except ValueError:
-                raise UsdSynthError(f"--set betas={text}: expected comma-separated numbers") from None
+                raise UsdSynthError(
+                    f"overrides betas={text}: expected comma-separated numbers", field="overrides"
+                ) from None
             betas = np.zeros(max(len(given), 1))
             betas[: len(given)] = given
         for key in [k for k in ov if k.startswith("beta") and k[4:].isdigit()]:
             i = int(key[4:])
             if i >= len(betas):
                 betas = np.pad(betas, (0, i + 1 - len(betas)))
-            betas[i] = shapes._float(key, ov.pop(key), -10.0, 10.0)
+            betas[i] = shapes.parse_override_float(key, ov.pop(key), -10.0, 10.0)
         if "skin" in ov:
-            skin = int(shapes._float("skin", ov.pop("skin"), 0, len(shapes.SKIN_TONES) - 1))
+            skin = int(shapes.parse_override_float("skin", ov.pop("skin"), 0, len(shapes.SKIN_TONES) - 1))
         if ov:
             raise UsdSynthError(
-                f"--set {sorted(ov)[0]}: unknown for SMPL bodies (known: gender, betas, beta0..beta9, skin, "
-                "influences)"
+                f"overrides {sorted(ov)[0]}: unknown for SMPL bodies (known: gender, betas, beta0..beta9, "
+                "skin, influences)",
+                field="overrides",
             )
         params = {**seed_info, "skin": skin, "influences": influences}
         return smpl_body(smpl_dir, betas, gender, influences, shapes.SKIN_TONES[skin], params)
-    raise UsdSynthError(f"--model {model}: unknown body model (use {' or '.join(MODELS)})")
+    raise UsdSynthError(f"model {model}: unknown body model (use {' or '.join(MODELS)})", field="model")
 
 
 __all__ = ["Body", "MODELS", "body_rng", "make_body"]

@@ -20,10 +20,9 @@ from typing import Any
 import numpy as np
 
 from usd_synth.body.model import Body
+from usd_synth.kinematics import rest_positions_from_offsets
 from usd_synth.motion.model import Motion, forward_kinematics
-from usd_synth.skeleton import FOOT_JOINTS, rest_positions_from_offsets
-
-#: The joints that carry the body's weight when standing.
+from usd_synth.skeleton import FOOT_JOINTS
 
 
 @dataclass

@@ -32,7 +32,7 @@ import numpy as np
 from usd_synth.body.model import Body, bind_rotations_from_joints, limit_influences
 from usd_synth.errors import UsdSynthError
 from usd_synth.fileio import atomic_path
-from usd_synth.motion.model import REST_ROOT_MATRIX
+from usd_synth.kinematics import REST_ROOT_MATRIX
 from usd_synth.skeleton import JOINT_INDEX, NUM_JOINTS
 
 log = logging.getLogger(__name__)
@@ -254,8 +254,9 @@ def stature_of(assets: AnnyAssets, phenotypes: dict[str, float]) -> float:
 
 
 @functools.cache
-def _bone_joint_map(labels: tuple[str, ...]) -> np.ndarray:
-    """SMPL joint index for each Anny bone, from :data:`BONE_TO_JOINT`."""
+def bone_joint_map(labels: tuple[str, ...]) -> np.ndarray:
+    """SMPL joint index for each Anny bone, from :data:`BONE_TO_JOINT` (public: the rigging's tests check
+    that every bone maps to a joint)."""
     out = np.full(len(labels), -1, dtype=np.int64)
     for b, label in enumerate(labels):
         for pattern, joint in BONE_TO_JOINT:
@@ -284,7 +285,7 @@ def _joint_positions(labels: list[str], heads: np.ndarray) -> np.ndarray:
 
 def skin_weights(assets: AnnyAssets) -> np.ndarray:
     """Dense (V, 24) SMPL-joint weights carried over from Anny's bones (independent of phenotypes)."""
-    bone_joint = _bone_joint_map(tuple(assets.bone_labels))
+    bone_joint = bone_joint_map(tuple(assets.bone_labels))
     idx = assets["vertex_bone_indices"]
     w = assets["vertex_bone_weights"]
     v = idx.shape[0]

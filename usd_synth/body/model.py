@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 
 from usd_synth.errors import UsdSynthError
-from usd_synth.motion.model import REST_ROOT_MATRIX
-from usd_synth.skeleton import JOINT_INDEX, NUM_JOINTS, SMPL_PARENTS, template_offsets
+from usd_synth.kinematics import REST_ROOT_MATRIX, world_to_local
+from usd_synth.skeleton import JOINT_INDEX, NUM_JOINTS, SMPL_JOINTS, SMPL_PARENTS, template_offsets
 
 #: Default number of skin influences kept per vertex (what real-time engines and most GPU skinning use).
 MAX_INFLUENCES = 4
@@ -102,13 +102,11 @@ class Body:
         return float(self.points[:, 1].max() - self.points[:, 1].min())
 
     def offsets(self) -> np.ndarray:
-        """Rest offsets (24, 3) of the body's skeleton, as a Motion stores them (see module docstring)."""
-        out = np.empty((NUM_JOINTS, 3))
-        out[0] = self.joints[0]
-        for j in range(1, NUM_JOINTS):
-            p = SMPL_PARENTS[j]
-            out[j] = self.bind_rotations[p].T @ (self.joints[j] - self.joints[p])
-        return out
+        """Rest offsets (24, 3) of the body's skeleton, as a Motion stores them (see module docstring).
+
+        They are the local translations of the bind pose: ``R[p]^T (joints[j] - joints[p])``.
+        """
+        return world_to_local(self.bind_rotations, self.joints, SMPL_PARENTS)[1]
 
     def world_points(self) -> np.ndarray:
         """Bind-pose points in the Z-up world (standing on z = 0, facing -Y)."""
@@ -148,18 +146,20 @@ def bind_rotations_from_joints(joints: np.ndarray) -> np.ndarray:
     """Bind orientations (24, 3, 3) that turn SMPL's rest bone directions into the body's modelled ones.
 
     A joint with a primary child gets the swing from the template's direction of that bone to the body's;
-    a leaf keeps its parent's orientation; the pelvis stays upright (identity).
+    a leaf keeps its parent's orientation; the pelvis stays upright (identity). Each orientation is found
+    on its own, in the body frame: no chain down the tree (a leaf's parent is never a leaf).
     """
     template = template_offsets()
     rot = np.tile(np.eye(3), (NUM_JOINTS, 1, 1))
-    for j in range(1, NUM_JOINTS):
-        name = [n for n, i in JOINT_INDEX.items() if i == j][0]
+    leaves = []
+    for j, name in enumerate(SMPL_JOINTS[1:], start=1):
         child = PRIMARY_CHILD.get(name)
         if child is None:
-            rot[j] = rot[SMPL_PARENTS[j]]
+            leaves.append(j)
             continue
         c = JOINT_INDEX[child]
         rot[j] = _swing(template[c], joints[c] - joints[j])
+    rot[leaves] = rot[SMPL_PARENTS[leaves]]
     return rot
 
 

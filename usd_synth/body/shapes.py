@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from usd_synth.errors import UsdSynthError
+from usd_synth.randomize import rng_for
 
 #: (youngest, oldest, probability) of each age group, years.
 AGE_GROUPS: tuple[tuple[float, float, float], ...] = (
@@ -97,18 +98,25 @@ def _beta(
     return float(np.clip(rng.beta(a, b), 0.0, 1.0))
 
 
-#: The plastic number: its R2 sequence spreads consecutive seeds evenly over the unit square.
-_PLASTIC = 1.32471795724474602596
+#: The real root of x^4 = x + 1: its R3 sequence spreads consecutive seeds evenly over the unit cube.
+_R3 = 1.22074408460575947536
 
 
-def seed_strata(seed: int) -> tuple[float, float]:
-    """Quasi-random (age, height) positions in [0, 1)^2 for an integer body seed (the R2 sequence).
+def seed_strata(seed: int) -> tuple[float, float, float]:
+    """Quasi-random (age, height, sex) positions in [0, 1)^3 for an integer body seed (the R3 sequence).
 
-    Drawing age group and height independently per seed leaves about a third of all 20-seed runs without
-    a small child or a tall adult; positions from a low-discrepancy sequence make any run of consecutive
-    seeds cover ages and heights evenly, while each seed stays a fixed body.
+    The tallest bodies are adult men at a high height quantile, the smallest young children: drawing
+    age, height or sex independently per seed leaves about a third of all 20-seed runs without a child
+    under 1 m or an adult over 1.9 m (seeds 0-1000, with age and height stratified but the sex drawn).
+    Positions from a three-dimensional low-discrepancy sequence make runs of consecutive seeds cover
+    ages, heights and both sexes together (94 % of those runs span 1.0-1.9 m), while each seed
+    stays a fixed body.
     """
-    return (float((0.5 + seed / _PLASTIC) % 1.0), float((0.5 + seed / _PLASTIC**2) % 1.0))
+    return (
+        float((0.5 + seed / _R3) % 1.0),
+        float((0.5 + seed / _R3**2) % 1.0),
+        float((0.5 + seed / _R3**3) % 1.0),
+    )
 
 
 def _group_at(u: float) -> tuple[tuple[float, float, float], float]:
@@ -121,23 +129,25 @@ def _group_at(u: float) -> tuple[tuple[float, float, float], float]:
 
 
 def parse_overrides(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
-    """``["age=0.3", "height=0.7"]`` -> dict; a malformed pair is a UsdSynthError naming ``--set``."""
+    """``["age=0.3", "height=0.7"]`` -> dict; a malformed pair is a UsdSynthError about ``overrides``."""
     out: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip() or not value.strip():
-            raise UsdSynthError(f"--set {pair!r}: expected key=value")
+            raise UsdSynthError(f"overrides {pair!r}: expected key=value", field="overrides")
         out[key.strip()] = value.strip()
     return out
 
 
-def _float(key: str, value: Any, lo: float | None = None, hi: float | None = None) -> float:
+def parse_override_float(key: str, value: Any, lo: float | None = None, hi: float | None = None) -> float:
+    """The override ``key=value`` as a finite float in ``[lo, hi]`` (a bound of ``None`` is open), or a
+    :class:`UsdSynthError` about ``overrides`` naming the key."""
     try:
         x = float(value)
     except (TypeError, ValueError):
-        raise UsdSynthError(f"--set {key}={value}: not a number") from None
+        raise UsdSynthError(f"overrides {key}={value}: not a number", field="overrides") from None
     if not np.isfinite(x) or (lo is not None and x < lo) or (hi is not None and x > hi):
-        raise UsdSynthError(f"--set {key}={value}: must lie in [{lo}, {hi}]")
+        raise UsdSynthError(f"overrides {key}={value}: must lie in [{lo}, {hi}]", field="overrides")
     return x
 
 
@@ -145,15 +155,16 @@ def sample_anny_shape(
     assets,
     rng: np.random.Generator,
     overrides: dict[str, Any] | None = None,
-    strata: tuple[float, float] | None = None,
+    strata: tuple[float, float, float] | None = None,
 ) -> dict[str, Any]:
     """Phenotypes (and years, skin colour) of one Anny body; see the module docstring.
 
     ``overrides`` may set any phenotype (0..1), ``years`` (age in years), ``spread`` (1: uniform heights, 0:
     the population's distribution),
     ``skin`` (index into :data:`SKIN_TONES`), and ``stature`` (metres: the height phenotype is then solved
-    for it, see :func:`solve_height`). ``strata`` (see :func:`seed_strata`) place the age and the height
-    quantile instead of the generator's draws, which are still made so the other values stay the same.
+    for it, see :func:`solve_height`). ``strata`` (see :func:`seed_strata`) place the age, the height
+    quantile and the sex instead of the generator's draws, which are still made so the other values stay
+    the same.
     """
     from usd_synth.body.anny_body import PHENOTYPES
 
@@ -161,7 +172,9 @@ def sample_anny_shape(
     unknown = set(ov) - set(PHENOTYPES) - set(EXTRA_KEYS)
     if unknown:
         known = ", ".join(PHENOTYPES + EXTRA_KEYS)
-        raise UsdSynthError(f"--set {sorted(unknown)[0]}: unknown for Anny bodies (known: {known})")
+        raise UsdSynthError(
+            f"overrides {sorted(unknown)[0]}: unknown for Anny bodies (known: {known})", field="overrides"
+        )
     # Fixed order of draws, whatever is overridden.
     probs = np.array([g[2] for g in AGE_GROUPS])
     group = AGE_GROUPS[int(rng.choice(len(AGE_GROUPS), p=probs / probs.sum()))]
@@ -170,41 +183,47 @@ def sample_anny_shape(
         group, within = _group_at(strata[0])
         years = group[0] + within * (group[1] - group[0])
     female = bool(rng.random() < 0.5)
+    if strata is not None:
+        female = strata[2] < 0.5
     gender = float(rng.uniform(0.75, 1.0) if female else rng.uniform(0.0, 0.25))
-    u_height, u_weight, u_muscle = rng.integers(0, 2**63, size=3)
+    # Height, weight and muscle each get a stream of their own (keyed by a draw from ``rng``), so the
+    # uniform-height option, which draws differently, does not shift the other two.
+    u_height, u_weight, u_muscle = (int(u) for u in rng.integers(0, 2**63, size=3))
     proportions = float(rng.random())
     skin = int(rng.integers(len(SKIN_TONES)))
     jitter = rng.uniform(0.95, 1.05, size=3)
 
     if "years" in ov:
-        years = _float("years", ov["years"], 0.0, 110.0)
-    uniform = _float("spread", ov.get("spread", 1), 0, 1) > 0
+        years = parse_override_float("years", ov["years"], 0.0, 110.0)
+    uniform = parse_override_float("spread", ov.get("spread", 1), 0, 1) > 0
     if "gender" in ov:
-        gender = _float("gender", ov["gender"], 0.0, 1.0)
+        gender = parse_override_float("gender", ov["gender"], 0.0, 1.0)
     age = years_to_anny_age(assets, years)
     if "age" in ov:
-        age = _float("age", ov["age"], 0.0, 1.0)
+        age = parse_override_float("age", ov["age"], 0.0, 1.0)
     sex = "girls" if gender > 0.5 else "boys"
     shape = {
         "gender": gender,
         "age": age,
         "height": _beta(
-            np.random.default_rng(u_height),
+            rng_for(u_height, "body", "height"),
             *_beta_params(assets, sex, "height", age),
             uniform,
             None if strata is None else strata[1],
         ),
-        "weight": _beta(np.random.default_rng(u_weight), *_beta_params(assets, sex, "weight", age)),
-        "muscle": _beta(np.random.default_rng(u_muscle), *_beta_params(assets, sex, "muscle", age)),
+        "weight": _beta(rng_for(u_weight, "body", "weight"), *_beta_params(assets, sex, "weight", age)),
+        "muscle": _beta(rng_for(u_muscle, "body", "muscle"), *_beta_params(assets, sex, "muscle", age)),
         "proportions": proportions,
     }
     for key in ("height", "weight", "muscle", "proportions"):
         if key in ov:
-            shape[key] = _float(key, ov[key], 0.0, 1.0)
+            shape[key] = parse_override_float(key, ov[key], 0.0, 1.0)
     if "stature" in ov:
-        shape["height"] = solve_height(assets, shape, _float("stature", ov["stature"], 0.3, 2.6))
+        shape["height"] = solve_height(
+            assets, shape, parse_override_float("stature", ov["stature"], 0.3, 2.6)
+        )
     if "skin" in ov:
-        skin = int(_float("skin", ov["skin"], 0, len(SKIN_TONES) - 1))
+        skin = int(parse_override_float("skin", ov["skin"], 0, len(SKIN_TONES) - 1))
     color = tuple(float(c) for c in np.clip(np.array(SKIN_TONES[skin]) * jitter, 0.0, 1.0))
     return {"phenotypes": shape, "years": round(years, 2), "skin": skin, "color": color}
 

@@ -39,18 +39,21 @@ def find_model_file(smpl_dir: str | Path, gender: str = "neutral") -> Path:
     """The SMPL model file for ``gender`` in ``smpl_dir``; a UsdSynthError naming the folder otherwise."""
     smpl_dir = Path(smpl_dir)
     if gender not in GENDERS:
-        raise UsdSynthError(f"--set gender={gender}: SMPL genders are {', '.join(GENDERS)}")
+        raise UsdSynthError(
+            f"overrides gender={gender}: SMPL genders are {', '.join(GENDERS)}", field="overrides"
+        )
     if not smpl_dir.is_dir():
-        raise UsdSynthError("--smpl-dir: no such folder", smpl_dir)
+        raise UsdSynthError("smpl_dir: no such folder", smpl_dir, field="smpl_dir")
     names = [f"SMPL_{gender.upper()}.pkl", f"SMPL_{gender.upper()}.npz", _ORIGINAL_NAMES[gender]]
     for folder in (smpl_dir, smpl_dir / "smpl"):
         for name in names:
             if (folder / name).is_file():
                 return folder / name
     raise UsdSynthError(
-        f"--smpl-dir: no SMPL model file for gender {gender!r} (expected {names[0]} or {names[1]}; "
+        f"smpl_dir: no SMPL model file for gender {gender!r} (expected {names[0]} or {names[1]}; "
         "download them from smpl.is.tue.mpg.de)",
         smpl_dir,
+        field="smpl_dir",
     )
 
 

@@ -8,36 +8,44 @@ Layout (labelled)::
     DIR/preview.png                      middle frame of the first clip of up to 64 classes
 
 Unlabelled mode writes ``params/clip_0000.npz`` and ``videos/<split>/0000.mp4``: every clip has its own
-system. Every random choice comes from a generator seeded by ``(seed, stream, class, clip)``, so the
-output does not depend on the number of workers or on the order clips finish in.
+system. Every random choice comes from a generator made by the project's seeding rule
+(:func:`usd_synth.randomize.rng_for`) from the run seed and a key naming the job (``"fractal", "class",
+class`` for a class system, ``"fractal", "clip", class, clip`` for a clip), so the output does not depend
+on the number of workers or on the order clips finish in. Classes and clips run on an executor
+(:func:`usd_synth.executors.make_executor`, threads).
 """
 
 from __future__ import annotations
 
-import concurrent.futures
-import contextlib
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
 from usd_synth.errors import UsdSynthError
+from usd_synth.executors import Executor, make_executor
 from usd_synth.fileio import atomic_dir
 from usd_synth.fractal.emulation import EmulationConfig, default_config, none_config, sample_emulation
 from usd_synth.fractal.quality import LIT_RANGE, degeneracy, frame_changes, lit_fractions
 from usd_synth.fractal.render import RenderSettings, render_clip
 from usd_synth.fractal.system import FractalSystem, sample_perturbation, sample_system, save_npz
 from usd_synth.fractal.video_io import preview_grid, write_mp4, write_png_frames
+from usd_synth.randomize import rng_for
 
 log = logging.getLogger(__name__)
 
-# Seed streams: keep class, clip and unlabelled draws independent of each other.
-_STREAM_CLASS = 0
-_STREAM_CLIP = 1
-_STREAM_UNLABELLED_SYSTEM = 2
+T = TypeVar("T")
+R = TypeVar("R")
+
+# Seed keys (after the run seed): keep class, clip and unlabelled draws independent of each other.
+_KEY_CLASS = ("fractal", "class")
+_KEY_CLIP = ("fractal", "clip")
+_KEY_UNLABELLED_SYSTEM = ("fractal", "unlabelled-system")
+_KEY_UNLABELLED_CLIP = ("fractal", "unlabelled-clip")
 
 #: Redraws of a class system (and of a clip's perturbation and emulation) before giving up.
 MAX_CLASS_ATTEMPTS = 200
@@ -81,37 +89,49 @@ class FractalDatasetSpec:
         return self.unlabelled_clips > 0
 
     def validate(self) -> None:
-        """Raise :class:`UsdSynthError` naming the first bad option."""
+        """Raise :class:`UsdSynthError` naming the first bad field."""
+
+        def bad(message: str, name: str, mentions: tuple[str, ...] = ()) -> UsdSynthError:
+            return UsdSynthError(message, field=name, mentions=mentions)
+
         if self.unlabelled:
             if self.classes:
-                raise UsdSynthError("--unlabelled and --classes exclude each other")
+                raise bad("unlabelled_clips and classes exclude each other", "classes", ("unlabelled_clips",))
         else:
             if self.classes < 1:
-                raise UsdSynthError(f"--classes must be at least 1 (got {self.classes})")
+                raise bad(f"classes must be at least 1 (got {self.classes})", "classes")
             if self.clips_per_class < 1:
-                raise UsdSynthError(f"--clips-per-class must be at least 1 (got {self.clips_per_class})")
+                raise bad(
+                    f"clips_per_class must be at least 1 (got {self.clips_per_class})", "clips_per_class"
+                )
         if self.size < 16:
-            raise UsdSynthError(f"--size must be at least 16 pixels (got {self.size})")
+            raise bad(f"size must be at least 16 pixels (got {self.size})", "size")
         if self.video_format == "mp4" and self.size % 2:
-            raise UsdSynthError(f"--size must be even for yuv420p mp4 (got {self.size}); or use --format png")
+            raise bad(
+                f"size must be even for yuv420p mp4 (got {self.size}); or use video_format png",
+                "size",
+                ("video_format",),
+            )
         if self.video_format not in ("mp4", "png"):
-            raise UsdSynthError(f"--format must be mp4 or png (got {self.video_format})")
+            raise bad(f"video_format must be mp4 or png (got {self.video_format})", "video_format")
         if self.frames < 2:
-            raise UsdSynthError(f"--frames must be at least 2 (got {self.frames})")
+            raise bad(f"frames must be at least 2 (got {self.frames})", "frames")
         if self.fps < 1:
-            raise UsdSynthError(f"--fps must be at least 1 (got {self.fps})")
-        if self.points < 1 or self.iterations < 1:
-            raise UsdSynthError("--points and --iterations must be at least 1")
+            raise bad(f"fps must be at least 1 (got {self.fps})", "fps")
+        if self.points < 1:
+            raise bad(f"points must be at least 1 (got {self.points})", "points")
+        if self.iterations < 1:
+            raise bad(f"iterations must be at least 1 (got {self.iterations})", "iterations")
         if not 0 <= self.burn_in < self.iterations:
-            raise UsdSynthError(f"--burn-in must be in [0, iterations) (got {self.burn_in})")
+            raise bad(f"burn_in must be in [0, iterations) (got {self.burn_in})", "burn_in", ("iterations",))
         if not 0.0 <= self.val_fraction < 1.0:
-            raise UsdSynthError(f"--val-fraction must be in [0, 1) (got {self.val_fraction})")
+            raise bad(f"val_fraction must be in [0, 1) (got {self.val_fraction})", "val_fraction")
         if not 0.0 <= self.variation_p <= 1.0:
-            raise UsdSynthError(f"--variation-p must be in [0, 1] (got {self.variation_p})")
+            raise bad(f"variation_p must be in [0, 1] (got {self.variation_p})", "variation_p")
         if self.instance_jitter < 0:
-            raise UsdSynthError(f"--instance-jitter must not be negative (got {self.instance_jitter})")
+            raise bad(f"instance_jitter must not be negative (got {self.instance_jitter})", "instance_jitter")
         if self.seed < 0:
-            raise UsdSynthError(f"--seed must not be negative (got {self.seed})")
+            raise bad(f"seed must not be negative (got {self.seed})", "seed")
 
     def render_settings(self, device: str) -> RenderSettings:
         return RenderSettings(
@@ -128,10 +148,6 @@ class FractalDatasetSpec:
         out = asdict(self)
         out["emulation"] = {"source": self.emulation.source, **self.emulation.to_json()}
         return out
-
-
-def _rng(*key: int) -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence([int(k) for k in key]))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -206,8 +222,11 @@ class ClipJob:
     want_preview: bool
 
 
-def _clip_key(spec: FractalDatasetSpec, class_id: int | None, clip_id: int) -> list[int]:
-    return [spec.seed, _STREAM_CLIP, -1 if class_id is None else class_id, clip_id]
+def _clip_key(spec: FractalDatasetSpec, class_id: int | None, clip_id: int) -> list[int | str]:
+    """The seed key of a clip, run seed first (recorded in the manifest as ``seed``)."""
+    if class_id is None:
+        return [spec.seed, *_KEY_UNLABELLED_CLIP, clip_id]
+    return [spec.seed, *_KEY_CLIP, class_id, clip_id]
 
 
 def run_clip(job: ClipJob) -> dict:
@@ -216,7 +235,7 @@ def run_clip(job: ClipJob) -> dict:
     with np.load(Path(job.root) / job.system_path) as arrays:
         system = FractalSystem.from_arrays(arrays)
     key = _clip_key(spec, job.class_id, job.clip_id)
-    rng = np.random.default_rng(np.random.SeedSequence([k & 0xFFFFFFFF for k in key]))
+    rng = rng_for(*key)
     settings = spec.render_settings(job.device)
     frames = None
     reason = "not rendered"
@@ -277,33 +296,21 @@ def _split_of(index: int, count: int, val_fraction: float) -> str:
     return "val" if index >= count - n_val else "train"
 
 
-@contextlib.contextmanager
-def _pool(workers: int) -> Iterator[concurrent.futures.Executor | None]:
-    """A thread pool for ``workers > 1`` (else ``None``: run in this thread), shut down on exit.
-
-    Threads, not processes: the chaos-game launch, numpy's large array operations and the video encoder
-    all release the GIL, so threads run clips in parallel without a worker start-up (importing scipy and
-    Warp took about a second per spawned process, a quarter of the CPU time of a 24-clip benchmark on
-    two cores).
-    """
-    if workers <= 1:
-        yield None
-        return
-    pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="usd-synth-fractal")
-    try:
-        yield pool
-    finally:
-        pool.shutdown(cancel_futures=True)
+#: Executor kind for classes and clips. Threads, not processes: the chaos-game launch, numpy's large array
+#: operations and the video encoder all release the GIL, so threads run clips in parallel without a worker
+#: start-up (importing scipy and Warp took about a second per spawned process, a quarter of the CPU time
+#: of a 24-clip benchmark on two cores).
+EXECUTOR_KIND = "threads"
 
 
-def _map(pool, fn, items: list, on_done: Callable[[], None] | None) -> list:
-    """Ordered results of ``fn`` over ``items`` (in a pool when given), calling ``on_done`` per item."""
+def _run_all(
+    executor: Executor, fn: Callable[[T], R], items: Iterable[T], on_done: Callable[[], None]
+) -> list[R]:
+    """Ordered results of ``fn`` over ``items`` on ``executor``, calling ``on_done`` as each one arrives."""
     results = []
-    iterator = pool.map(fn, items) if pool is not None else map(fn, items)
-    for result in iterator:
+    for result in executor.map(fn, items):
         results.append(result)
-        if on_done:
-            on_done()
+        on_done()
     return results
 
 
@@ -316,7 +323,7 @@ class _ClassJob:
 
 
 def _run_class(job: _ClassJob) -> dict:
-    rng = _rng(job.spec.seed, _STREAM_CLASS, job.class_id)
+    rng = rng_for(job.spec.seed, *_KEY_CLASS, job.class_id)
     system, attempts = sample_class(job.spec, rng, job.device)
     rel = f"params/class_{job.class_id:04d}.npz"
     save_npz(Path(job.root) / rel, system.to_arrays())
@@ -325,7 +332,7 @@ def _run_class(job: _ClassJob) -> dict:
 
 
 def _run_unlabelled_system(job: _ClassJob) -> dict:
-    rng = _rng(job.spec.seed, _STREAM_UNLABELLED_SYSTEM, job.class_id)
+    rng = rng_for(job.spec.seed, *_KEY_UNLABELLED_SYSTEM, job.class_id)
     system, attempts = sample_class(job.spec, rng, job.device)
     rel = f"params/clip_{job.class_id:04d}.npz"
     save_npz(Path(job.root) / rel, system.to_arrays())
@@ -345,13 +352,18 @@ def generate_dataset(
     ``progress(done, total)`` is called after every class system and every clip.
     """
     spec.validate()
-    if workers < 1:
-        raise UsdSynthError(f"--workers must be at least 1 (got {workers})")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise UsdSynthError(f"workers must be at least 1 (got {workers!r})", field="workers")
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
-        raise UsdSynthError("-o: exists and is not a folder", path=out_dir)
+        raise UsdSynthError("exists and is not a folder", path=out_dir, field="out_dir")
     if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
-        raise UsdSynthError("-o: the folder is not empty; pass --overwrite to replace it", path=out_dir)
+        raise UsdSynthError(
+            "the folder is not empty; pass overwrite to replace it",
+            path=out_dir,
+            field="out_dir",
+            mentions=("overwrite",),
+        )
 
     n_systems = spec.unlabelled_clips if spec.unlabelled else spec.classes
     n_clips = spec.unlabelled_clips if spec.unlabelled else spec.classes * spec.clips_per_class
@@ -369,12 +381,14 @@ def generate_dataset(
 
         warm_up(device)  # the plain kernel, before the threads start; others load on first use, under a lock
 
-    with atomic_dir(out_dir) as tmp, _pool(workers) as pool:
+    # The executor is inside the temporary folder's scope: on an error its workers stop before the folder
+    # is removed.
+    with atomic_dir(out_dir) as tmp, make_executor(workers, EXECUTOR_KIND, "usd-synth-fractal") as executor:
         (tmp / "params").mkdir()
         root = str(tmp)
         if spec.unlabelled:
             jobs = [_ClassJob(spec, device, root, i) for i in range(n_systems)]
-            systems = _map(pool, _run_unlabelled_system, jobs, tick)
+            systems = _run_all(executor, _run_unlabelled_system, jobs, tick)
             clip_jobs = []
             for i in range(n_clips):
                 split = _split_of(i, n_clips, spec.val_fraction)
@@ -385,7 +399,7 @@ def generate_dataset(
             classes_json = None
         else:
             jobs = [_ClassJob(spec, device, root, c) for c in range(spec.classes)]
-            classes_json = _map(pool, _run_class, jobs, tick)
+            classes_json = _run_all(executor, _run_class, jobs, tick)
             clip_jobs = []
             for c in range(spec.classes):
                 for n in range(spec.clips_per_class):
@@ -395,7 +409,7 @@ def generate_dataset(
                     clip_jobs.append(
                         ClipJob(spec, device, root, path, classes_json[c]["params"], c, n, split, preview)
                     )
-        records = _map(pool, run_clip, clip_jobs, tick)
+        records = _run_all(executor, run_clip, clip_jobs, tick)
         tiles = [r.pop("_preview") for r in records if "_preview" in r]
         if tiles:
             import imageio.v3 as iio

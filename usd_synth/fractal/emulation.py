@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from usd_synth.errors import UsdSynthError
+from usd_synth.randomize import rng_for
 
 #: Default probability and range of each property. Units: ``scale`` and ``clone`` are size factors,
 #: ``placement``, ``drift``, ``camera_pan``, ``camera_shake`` and ``perspective`` are fractions of the
@@ -105,7 +106,9 @@ def load_emulation(spec: str) -> EmulationConfig:
         return default_config()
     path = Path(spec)
     if not path.is_file():
-        raise UsdSynthError(f"--emulate {spec}: not 'none', 'default' or an existing JSON file")
+        raise UsdSynthError(
+            f"emulation {spec}: not 'none', 'default' or an existing JSON file", field="emulation"
+        )
     try:
         data = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -282,7 +285,7 @@ def homography_from_corners(dst: np.ndarray) -> np.ndarray:
 def camera_matrices(emu: ClipEmulation, tau: np.ndarray, parallax: float = 1.0) -> np.ndarray:
     """Per-frame camera transforms ``(T, 3, 3)``: pan, zoom and shake, scaled by ``parallax`` (a far
     background moves less), followed by the clip's fixed perspective warp."""
-    shake_rng = np.random.default_rng(emu.shake_seed)
+    shake_rng = rng_for(emu.shake_seed, "camera-shake")
     jitter = shake_rng.normal(0.0, 1.0, (len(tau), 3)) * emu.shake * parallax
     persp = np.eye(3)
     if emu.perspective is not None:

@@ -16,6 +16,7 @@ from scipy.ndimage import gaussian_filter
 from usd_synth.fractal.emulation import ClipEmulation, camera_matrices, object_matrices, similarity
 from usd_synth.fractal.system import FractalSystem, Perturbation
 from usd_synth.kernels.fractal import chaos_game_np, render_histograms
+from usd_synth.randomize import entropy_for, rng_for
 
 #: Framing pass: points, iterations and burn-in of the numpy chaos game, the quantile of positions
 #: ignored on each side (a few stragglers must not shrink the fractal), and how much of the half
@@ -142,8 +143,10 @@ def render_clip(
     background: FractalSystem | None = None,
 ) -> np.ndarray | None:
     """Frames ``(T, S, S)`` (or ``(T, S, S, 3)`` in colour) as uint8, or ``None`` if the system is
-    degenerate (cannot be framed). ``seed`` drives the chaos game, the framing pass and the noise."""
-    seeds = np.random.SeedSequence(seed).generate_state(4)
+    degenerate (cannot be framed). ``seed`` drives the chaos game, the framing pass and the noise, through
+    the seeding rule (:mod:`usd_synth.randomize.seeding`): four kernel seeds from ``(seed, "render")``, the
+    noise from ``(seed, "noise")``."""
+    seeds = entropy_for(seed, "render", words=4)
     tau = clip_times(settings.frames)
     framing = framing_matrix(system, perturbation, key_times(settings.frames), int(seeds[0]))
     if framing is None:
@@ -168,7 +171,7 @@ def render_clip(
     if emulation.blur > 0:
         frames = gaussian_filter(frames, _spatial(frames, emulation.blur))
     if emulation.noise > 0:
-        noise_rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
+        noise_rng = rng_for(seed, "noise")
         frames = frames + noise_rng.normal(0.0, emulation.noise, frames.shape).astype(np.float32)
     return np.round(np.clip(frames, 0.0, 1.0) * 255.0).astype(np.uint8)
 

@@ -23,19 +23,17 @@ implementations: ``sin((1 - 0) theta) / sin(theta)`` is exactly 1.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from usd_synth.errors import UsdSynthError
-from usd_synth.kernels.device import resolve_device, warp
+from usd_synth.kernels.device import KERNEL_OPTIONS, kernel_family, resolve_device, warp
 
 #: Below this angle between the quaternions (radians) slerp's sine ratios are replaced by their limits.
 SMALL_ANGLE = 1e-6
 
 
 # ---------------------------------------------------------------------------------------------------------
-# numpy reference
+# slerp: the numpy reference and the kernel
 # ---------------------------------------------------------------------------------------------------------
 
 
@@ -55,42 +53,13 @@ def slerp_np(a: np.ndarray, b: np.ndarray, w: np.ndarray | float) -> np.ndarray:
     return s0 * a + s1 * b
 
 
-def _check(a: np.ndarray, b: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Validate shapes; return the weights as (P, W)."""
-    if a.ndim != 4 or a.shape[-1] != 4 or a.shape != b.shape:
-        raise UsdSynthError(
-            f"blend inputs must both have shape (pairs, frames, joints, 4), got {a.shape}, {b.shape}"
-        )
-    w = np.asarray(weights, dtype=np.float64)
-    if w.ndim == 1:
-        w = np.broadcast_to(w, (a.shape[0], w.shape[0]))
-    if w.ndim != 2 or w.shape[0] != a.shape[0] or w.shape[1] == 0:
-        raise UsdSynthError(f"weights must have shape (W,) or ({a.shape[0]}, W), got {np.shape(weights)}")
-    if not np.all(np.isfinite(w)) or np.any(w < 0.0) or np.any(w > 1.0):
-        raise UsdSynthError("blend weights must lie in [0, 1]")
-    return w
-
-
-def blend_rotations_np(a: np.ndarray, b: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Reference for :func:`blend_rotations`: (P, F, J, 4) x (P, F, J, 4) x (W,)|(P, W) -> (P, W, F, J, 4)."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    w = _check(a, b, weights)
-    return slerp_np(a[:, None], b[:, None], w[:, :, None, None])
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Warp
-# ---------------------------------------------------------------------------------------------------------
-
-
-@functools.cache
-def _kernels():
-    """Build the Warp kernel on first use, so importing this module does not start Warp."""
+@kernel_family
+def slerp_pairs_kernel():
+    """The blend kernel (no specialisation key): thread ``(p, f, j)`` writes every weight of pair ``p``;
+    the same formula as :func:`slerp_np`, in float32."""
     wp = warp()
-    wp.set_module_options({"enable_backward": False})  # nothing differentiates through the blend
 
-    @wp.kernel
+    @wp.kernel(**KERNEL_OPTIONS)
     def slerp_pairs(
         a: wp.array3d(dtype=wp.quat),
         b: wp.array3d(dtype=wp.quat),
@@ -117,6 +86,35 @@ def _kernels():
     return slerp_pairs
 
 
+# ---------------------------------------------------------------------------------------------------------
+# drivers: the batched blend, in numpy and in Warp
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _check(a: np.ndarray, b: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Validate shapes; return the weights as (P, W)."""
+    if a.ndim != 4 or a.shape[-1] != 4 or a.shape != b.shape:
+        raise UsdSynthError(
+            f"blend inputs must both have shape (pairs, frames, joints, 4), got {a.shape}, {b.shape}"
+        )
+    w = np.asarray(weights, dtype=np.float64)
+    if w.ndim == 1:
+        w = np.broadcast_to(w, (a.shape[0], w.shape[0]))
+    if w.ndim != 2 or w.shape[0] != a.shape[0] or w.shape[1] == 0:
+        raise UsdSynthError(f"weights must have shape (W,) or ({a.shape[0]}, W), got {np.shape(weights)}")
+    if not np.all(np.isfinite(w)) or np.any(w < 0.0) or np.any(w > 1.0):
+        raise UsdSynthError("blend weights must lie in [0, 1]")
+    return w
+
+
+def blend_rotations_np(a: np.ndarray, b: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Reference for :func:`blend_rotations`: (P, F, J, 4) x (P, F, J, 4) x (W,)|(P, W) -> (P, W, F, J, 4)."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    w = _check(a, b, weights)
+    return slerp_np(a[:, None], b[:, None], w[:, :, None, None])
+
+
 def blend_rotations(
     a: np.ndarray, b: np.ndarray, weights: np.ndarray, device: str | None = None
 ) -> np.ndarray:
@@ -135,21 +133,24 @@ def blend_rotations(
     b = np.ascontiguousarray(b, dtype=np.float32)
     w = np.ascontiguousarray(_check(a, b, weights), dtype=np.float32)
     wp = warp()
-    kernel = _kernels()
     device = resolve_device(device)
     n_pairs, n_frames, n_joints, _ = a.shape
     shape = (n_pairs, w.shape[1], n_frames, n_joints)
     if 0 in shape:
         return np.zeros((*shape, 4), np.float32)
-    with wp.ScopedDevice(device):
-        d_out = wp.empty(shape, dtype=wp.quat)
-        wp.launch(
-            kernel,
-            dim=(n_pairs, n_frames, n_joints),
-            inputs=[wp.array(a, dtype=wp.quat), wp.array(b, dtype=wp.quat), wp.array(w, dtype=wp.float32)],
-            outputs=[d_out],
-        )
-        return d_out.numpy()
+    d_out = wp.empty(shape, dtype=wp.quat, device=device)
+    wp.launch(
+        slerp_pairs_kernel(device=device),
+        dim=(n_pairs, n_frames, n_joints),
+        inputs=[
+            wp.array(a, dtype=wp.quat, device=device),
+            wp.array(b, dtype=wp.quat, device=device),
+            wp.array(w, dtype=wp.float32, device=device),
+        ],
+        outputs=[d_out],
+        device=device,
+    )
+    return d_out.numpy()
 
 
 def warm_up(device: str | None = "cpu") -> None:

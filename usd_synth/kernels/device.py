@@ -1,4 +1,43 @@
-"""Warp initialisation and device choice, in one place."""
+"""Warp initialisation, device choice, and the one way usd-synth builds its Warp kernels.
+
+Conventions shared by :mod:`~usd_synth.kernels.blend`, :mod:`~usd_synth.kernels.skinning` and
+:mod:`~usd_synth.kernels.fractal`:
+
+* **Lazy Warp.** Importing a kernel module does not import Warp (about half a second): the numpy references
+  are used without it (``usd_synth.motion.align`` imports ``slerp_np``), and the CLI starts fast. Warp is
+  imported and initialised, quietly, by :func:`warp` on first use.
+* **One specialisation pattern.** Every kernel is made by a *builder*, a function decorated with
+  :func:`kernel_family` that defines the kernel inside it, closes over its arguments and folds them in
+  with ``wp.static`` (a flag turns a code path on or off at compile time, a constant becomes a literal)::
+
+      @kernel_family
+      def lbs_kernel(with_normals: bool):
+          wp = warp()
+
+          @wp.kernel(**KERNEL_OPTIONS)
+          def lbs(...):
+              ...
+              if wp.static(with_normals):
+                  ...
+
+          return lbs
+
+      wp.launch(lbs_kernel(True, device=device), dim=..., inputs=[...], device=device)
+
+  ``lbs_kernel(*key, device=...)`` builds the kernel once per key and loads its module once per device,
+  both under one process-wide lock (threads may ask for kernels at the same time, and Warp's module
+  loading is not meant to run twice at once); afterwards it is a dictionary lookup, cheap enough for hot
+  loops. :data:`KERNEL_OPTIONS` gives every specialisation a Warp module of its own (compiled, or loaded
+  from Warp's kernel cache, the first time it is needed) with the backward pass off: nothing
+  differentiates through these kernels, and forward-only modules compile about twice as fast.
+* **Explicit devices.** Drivers take a device name, resolve it once with :func:`resolve_device`, and pass
+  it to every allocation and launch (``device=``). There is no ``wp.ScopedDevice``: the scoped default
+  device is process-wide state, and workers launch from several threads at once.
+* **References beside kernels.** Each kernel sits next to the numpy function it must agree with, and so
+  do ``wp.func`` helpers that kernels share (built once by a ``functools.cache``-d function, which only
+  kernel builders call, so under the lock). The tests run the kernels on every device the ``device``
+  fixture offers (CPU, and CUDA when present).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +45,14 @@ import contextlib
 import functools
 import os
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from usd_synth.errors import UsdSynthError
+
+#: Options of every kernel: a module of its own per specialisation, forward code only.
+KERNEL_OPTIONS: dict[str, Any] = {"module": "unique", "module_options": {"enable_backward": False}}
 
 
 def _has_cuda_driver() -> bool:
@@ -68,7 +112,47 @@ def resolve_device(name: str | None = None) -> str:
     if name.startswith("cuda"):
         if wp.get_cuda_device_count() == 0:
             raise UsdSynthError(
-                f"--device {name}: no CUDA device is available on this machine; use --device cpu"
+                f"device {name}: no CUDA device is available on this machine; use cpu", field="device"
             )
         return "cuda:0" if name == "cuda" else name
-    raise UsdSynthError(f"--device {name}: unknown device (use cpu, cuda or auto)")
+    raise UsdSynthError(f"device {name}: unknown device (use cpu, cuda or auto)", field="device")
+
+
+#: Guards building kernels and loading their modules (see the module docstring).
+_BUILD_LOCK = threading.Lock()
+
+
+class KernelFamily:
+    """Kernels made by one builder, one per key, loaded per device; see :func:`kernel_family`."""
+
+    def __init__(self, build: Callable[..., Any]) -> None:
+        self._build = build
+        self._built: dict[tuple, Any] = {}
+        self._loaded: dict[tuple, Any] = {}  # (key, device) -> kernel whose module is loaded there
+        functools.update_wrapper(self, build)
+
+    def __call__(self, *key: Any, device: str) -> Any:
+        """The kernel for ``key``, its module loaded on ``device`` (a name from :func:`resolve_device`)."""
+        kernel = self._loaded.get((key, device))  # the fast path: no lock once loaded
+        if kernel is None:
+            kernel = self._load(key, device)
+        return kernel
+
+    def _load(self, key: tuple, device: str) -> Any:
+        wp = warp()
+        with _BUILD_LOCK:
+            kernel = self._loaded.get((key, device))
+            if kernel is None:
+                kernel = self._built.get(key)
+                if kernel is None:
+                    kernel = self._built[key] = self._build(*key)
+                wp.load_module(kernel.module, device=device)
+                self._loaded[(key, device)] = kernel
+        return kernel
+
+
+def kernel_family(build: Callable[..., Any]) -> KernelFamily:
+    """Decorator for kernel builders: ``build(*key)`` returns a kernel specialised on ``key``; the result,
+    called as ``family(*key, device=name)``, builds each kernel once and loads it once per device, under
+    one lock. Keys must be hashable (ints, bools, strings); see the module docstring for the pattern."""
+    return KernelFamily(build)

@@ -13,14 +13,18 @@ rounding differences shrink rather than grow) and the histograms agree within a 
 
 Non-linear variations (applied after the affine step, as in fractal flames) are numbered by
 :data:`VARIATIONS`; id 0 is the plain affine IFS.
+
+Layout: each piece of the chaos game (the RNG, the fast sine, the variations, the game and its splatting)
+has its numpy reference first and its Warp twin right after it. The Warp helpers (``wp.func``) are built
+on first use by cached builders, the kernel by the :func:`~usd_synth.kernels.device.kernel_family`
+pattern shared by all usd-synth kernels, so importing this module does not start Warp.
 """
 
 import functools
-import threading
 
 import numpy as np
 
-from usd_synth.kernels.device import warp
+from usd_synth.kernels.device import KERNEL_OPTIONS, kernel_family, warp
 
 #: Variation names by kernel id. The formulas follow the fractal-flame catalogue (Draves & Reckase).
 VARIATIONS: tuple[str, ...] = (
@@ -42,7 +46,7 @@ VARIATIONS: tuple[str, ...] = (
 CHOICE_BITS = 12
 CHOICE_MASK = (1 << CHOICE_BITS) - 1
 
-#: Points each CPU thread runs side by side (see :func:`_make_chaos_game`).
+#: Points each CPU thread runs side by side (see :func:`chaos_game_kernels`).
 CPU_LANES = 4
 
 #: A point leaving this box (or becoming NaN) is put back at the origin, so a non-contractive variation
@@ -62,7 +66,7 @@ _INV_2_24 = np.float32(1.0 / 16777216.0)
 
 
 # ---------------------------------------------------------------------------------------------------------
-# numpy side: the counter-based RNG and the reference chaos game
+# the counter-based RNG and the map choice
 # ---------------------------------------------------------------------------------------------------------
 
 
@@ -84,6 +88,58 @@ def uniform_np(keys: np.ndarray, counter: int) -> np.ndarray:
     with np.errstate(over="ignore"):
         h = pcg_hash_np(keys + _U32(counter & 0xFFFFFFFF))
     return (h >> _U32(8)).astype(np.float32) * _INV_2_24
+
+
+def choice_table(probs: np.ndarray) -> np.ndarray:
+    """Per-frame map-choice tables ``(F, 2**CHOICE_BITS)`` int32 from map probabilities ``(F, M)``.
+
+    Entry ``b`` holds the map whose cumulative-probability interval contains the bin centre
+    ``(b + 0.5) / 2**CHOICE_BITS``; probabilities need not be normalised.
+    """
+    probs = np.asarray(probs, dtype=np.float64)
+    n_bins = 1 << CHOICE_BITS
+    total = probs.sum(axis=1, keepdims=True)
+    cum = np.cumsum(probs / np.where(total > 0, total, 1.0), axis=1)
+    centres = (np.arange(n_bins) + 0.5) / n_bins
+    table = np.stack([np.searchsorted(c, centres, side="right") for c in cum])
+    return np.minimum(table, probs.shape[1] - 1).astype(np.int32)
+
+
+def choose_np(keys: np.ndarray, step: int, table_rows: np.ndarray) -> np.ndarray:
+    """Map index of chaos-game step ``step`` per stream, from each stream's own choice-table row.
+
+    One hash serves two steps: draw ``2 + step // 2`` gives its top :data:`CHOICE_BITS` bits to the even
+    step and the next ones to the odd step (the hash was a sixth of the CPU kernel's instructions).
+    """
+    with np.errstate(over="ignore"):
+        h = pcg_hash_np(keys + _U32((2 + step // 2) & 0xFFFFFFFF))
+    shift = _U32(32 - CHOICE_BITS * (1 + step % 2))
+    bits = (h >> shift) & _U32((1 << CHOICE_BITS) - 1)
+    return table_rows[np.arange(len(keys)), bits.astype(np.int64)]
+
+
+@functools.cache
+def _rng_funcs() -> dict:
+    """Warp twins of :func:`pcg_hash_np` and :func:`uniform_np` (built on first use)."""
+    wp = warp()
+
+    @wp.func
+    def pcg_hash(x: wp.uint32) -> wp.uint32:
+        state = x * wp.uint32(_PCG_MUL) + wp.uint32(_PCG_INC_SIGNED)
+        word = ((state >> ((state >> wp.uint32(28)) + wp.uint32(4))) ^ state) * wp.uint32(_PCG_OUT)
+        return (word >> wp.uint32(22)) ^ word
+
+    @wp.func
+    def uniform(key: wp.uint32, counter: int) -> float:
+        h = pcg_hash(key + wp.uint32(counter))
+        return float(h >> wp.uint32(8)) * 5.9604644775390625e-08
+
+    return {"pcg_hash": pcg_hash, "uniform": uniform}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# fast trigonometry
+# ---------------------------------------------------------------------------------------------------------
 
 
 _SIN_C1 = 1.0
@@ -120,6 +176,45 @@ def fast_sin_np(x: np.ndarray) -> np.ndarray:
 def fast_cos_np(x: np.ndarray) -> np.ndarray:
     """``cos(x) = sin(x + pi/2)`` with :func:`fast_sin_np`."""
     return fast_sin_np(np.asarray(x, np.float32) + np.float32(_HALF_PI))
+
+
+def _fast_tan_np(x: np.ndarray) -> np.ndarray:
+    c = fast_cos_np(x)
+    c = np.where(np.abs(c) < np.float32(1e-6), np.float32(1e-6), c).astype(np.float32)
+    return fast_sin_np(x) / c
+
+
+@functools.cache
+def _trig_funcs() -> dict:
+    """Warp twins of :func:`fast_sin_np`, :func:`fast_cos_np` and ``_fast_tan_np`` (built on first use)."""
+    wp = warp()
+
+    @wp.func
+    def fast_sin(x: float) -> float:
+        k = wp.floor(x * _INV_TWO_PI + 0.5)
+        r = x - k * _TWO_PI
+        r2 = r * r
+        r4 = r2 * r2
+        low = _SIN_C1 + _SIN_C3 * r2  # Estrin's scheme, as in fast_sin_np
+        mid = _SIN_C5 + _SIN_C7 * r2
+        high = _SIN_C9 + _SIN_C11 * r2
+        return r * ((low + r4 * mid) + (r4 * r4) * high)
+
+    @wp.func
+    def fast_cos(x: float) -> float:
+        return fast_sin(x + _HALF_PI)
+
+    @wp.func
+    def fast_tan(x: float) -> float:
+        c = fast_cos(x)
+        return fast_sin(x) / wp.where(wp.abs(c) < 1.0e-6, 1.0e-6, c)
+
+    return {"fast_sin": fast_sin, "fast_cos": fast_cos, "fast_tan": fast_tan}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# variations
+# ---------------------------------------------------------------------------------------------------------
 
 
 def apply_variation_np(variation: int, x: np.ndarray, y: np.ndarray, e: np.ndarray, f: np.ndarray):
@@ -162,38 +257,83 @@ def apply_variation_np(variation: int, x: np.ndarray, y: np.ndarray, e: np.ndarr
     raise ValueError(f"unknown variation id {variation}")
 
 
-def choice_table(probs: np.ndarray) -> np.ndarray:
-    """Per-frame map-choice tables ``(F, 2**CHOICE_BITS)`` int32 from map probabilities ``(F, M)``.
+@functools.cache
+def _variation_funcs() -> list:
+    """Warp twins of :func:`apply_variation_np`, one function per variation (index = variation id); a
+    kernel picks its variation with ``wp.static``, so the chosen formula is compiled in and the others
+    are not."""
+    wp = warp()
+    trig = _trig_funcs()
+    fast_sin, fast_cos, fast_tan = trig["fast_sin"], trig["fast_cos"], trig["fast_tan"]
 
-    Entry ``b`` holds the map whose cumulative-probability interval contains the bin centre
-    ``(b + 0.5) / 2**CHOICE_BITS``; probabilities need not be normalised.
-    """
-    probs = np.asarray(probs, dtype=np.float64)
-    n_bins = 1 << CHOICE_BITS
-    total = probs.sum(axis=1, keepdims=True)
-    cum = np.cumsum(probs / np.where(total > 0, total, 1.0), axis=1)
-    centres = (np.arange(n_bins) + 0.5) / n_bins
-    table = np.stack([np.searchsorted(c, centres, side="right") for c in cum])
-    return np.minimum(table, probs.shape[1] - 1).astype(np.int32)
+    # The variations, in VARIATIONS order; (e, f) is the map's translation (popcorn uses it).
+    @wp.func
+    def v_none(x: float, y: float, e: float, f: float) -> wp.vec2:
+        return wp.vec2(x, y)
+
+    @wp.func
+    def v_sinusoidal(x: float, y: float, e: float, f: float) -> wp.vec2:
+        return wp.vec2(fast_sin(x), fast_sin(y))
+
+    @wp.func
+    def v_swirl(x: float, y: float, e: float, f: float) -> wp.vec2:
+        r2 = x * x + y * y
+        s = fast_sin(r2)
+        c = fast_cos(r2)
+        return wp.vec2(x * s - y * c, x * c + y * s)
+
+    @wp.func
+    def v_horseshoe(x: float, y: float, e: float, f: float) -> wp.vec2:
+        inv = 1.0 / wp.max(wp.sqrt(x * x + y * y), 1.0e-6)
+        return wp.vec2(inv * (x - y) * (x + y), inv * 2.0 * x * y)
+
+    @wp.func
+    def v_bent(x: float, y: float, e: float, f: float) -> wp.vec2:
+        # Selects, not ifs: the signs are random, so a branch would be mispredicted half the time.
+        return wp.vec2(wp.where(x < 0.0, 2.0 * x, x), wp.where(y < 0.0, 0.5 * y, y))
+
+    @wp.func
+    def eye_scale(x: float, y: float) -> float:
+        return 2.0 / (wp.sqrt(x * x + y * y) + 1.0)
+
+    @wp.func
+    def v_fisheye(x: float, y: float, e: float, f: float) -> wp.vec2:
+        k = eye_scale(x, y)
+        return wp.vec2(k * y, k * x)
+
+    @wp.func
+    def v_popcorn(x: float, y: float, e: float, f: float) -> wp.vec2:
+        tx = wp.clamp(fast_tan(3.0 * x), -POPCORN_TAN_LIMIT, POPCORN_TAN_LIMIT)
+        ty = wp.clamp(fast_tan(3.0 * y), -POPCORN_TAN_LIMIT, POPCORN_TAN_LIMIT)
+        return wp.vec2(x + e * fast_sin(ty), y + f * fast_sin(tx))
+
+    @wp.func
+    def v_cosine(x: float, y: float, e: float, f: float) -> wp.vec2:
+        px = 3.14159265358979 * x
+        ey = wp.exp(y)
+        iy = 1.0 / ey
+        return wp.vec2(fast_cos(px) * 0.5 * (ey + iy), -fast_sin(px) * 0.5 * (ey - iy))
+
+    @wp.func
+    def v_eyefish(x: float, y: float, e: float, f: float) -> wp.vec2:
+        return eye_scale(x, y) * wp.vec2(x, y)
+
+    @wp.func
+    def v_cylinder(x: float, y: float, e: float, f: float) -> wp.vec2:
+        return wp.vec2(fast_sin(x), y)
+
+    variations = [
+        v_none, v_sinusoidal, v_swirl, v_horseshoe, v_bent, v_fisheye, v_popcorn, v_cosine, v_eyefish,
+        v_cylinder,
+    ]  # fmt: skip
+    assert len(variations) == len(VARIATIONS)
+
+    return variations
 
 
-def choose_np(keys: np.ndarray, step: int, table_rows: np.ndarray) -> np.ndarray:
-    """Map index of chaos-game step ``step`` per stream, from each stream's own choice-table row.
-
-    One hash serves two steps: draw ``2 + step // 2`` gives its top :data:`CHOICE_BITS` bits to the even
-    step and the next ones to the odd step (the hash was a sixth of the CPU kernel's instructions).
-    """
-    with np.errstate(over="ignore"):
-        h = pcg_hash_np(keys + _U32((2 + step // 2) & 0xFFFFFFFF))
-    shift = _U32(32 - CHOICE_BITS * (1 + step % 2))
-    bits = (h >> shift) & _U32((1 << CHOICE_BITS) - 1)
-    return table_rows[np.arange(len(keys)), bits.astype(np.int64)]
-
-
-def _fast_tan_np(x: np.ndarray) -> np.ndarray:
-    c = fast_cos_np(x)
-    c = np.where(np.abs(c) < np.float32(1e-6), np.float32(1e-6), c).astype(np.float32)
-    return fast_sin_np(x) / c
+# ---------------------------------------------------------------------------------------------------------
+# the chaos game and its splatting
+# ---------------------------------------------------------------------------------------------------------
 
 
 def chaos_game_np(
@@ -293,112 +433,10 @@ def render_histograms_np(
     return splat_np(xy, views, height, width, pc)
 
 
-# ---------------------------------------------------------------------------------------------------------
-# Warp side
-# ---------------------------------------------------------------------------------------------------------
-
-
 @functools.cache
-def _funcs() -> dict:
-    """Build the Warp functions on first use, so importing this module does not start Warp.
-
-    Returns the shared helpers and one function per variation (index = variation id); a kernel picks
-    its variation with ``wp.static``, so the chosen formula is compiled in and the others are not.
-    """
+def _splat_funcs() -> dict:
+    """Warp twins of the projection and pixel splatting in :func:`splat_np` (built on first use)."""
     wp = warp()
-
-    @wp.func
-    def pcg_hash(x: wp.uint32) -> wp.uint32:
-        state = x * wp.uint32(_PCG_MUL) + wp.uint32(_PCG_INC_SIGNED)
-        word = ((state >> ((state >> wp.uint32(28)) + wp.uint32(4))) ^ state) * wp.uint32(_PCG_OUT)
-        return (word >> wp.uint32(22)) ^ word
-
-    @wp.func
-    def uniform(key: wp.uint32, counter: int) -> float:
-        h = pcg_hash(key + wp.uint32(counter))
-        return float(h >> wp.uint32(8)) * 5.9604644775390625e-08
-
-    @wp.func
-    def fast_sin(x: float) -> float:
-        k = wp.floor(x * _INV_TWO_PI + 0.5)
-        r = x - k * _TWO_PI
-        r2 = r * r
-        r4 = r2 * r2
-        low = _SIN_C1 + _SIN_C3 * r2  # Estrin's scheme, as in fast_sin_np
-        mid = _SIN_C5 + _SIN_C7 * r2
-        high = _SIN_C9 + _SIN_C11 * r2
-        return r * ((low + r4 * mid) + (r4 * r4) * high)
-
-    @wp.func
-    def fast_cos(x: float) -> float:
-        return fast_sin(x + _HALF_PI)
-
-    @wp.func
-    def fast_tan(x: float) -> float:
-        c = fast_cos(x)
-        return fast_sin(x) / wp.where(wp.abs(c) < 1.0e-6, 1.0e-6, c)
-
-    # The variations, in VARIATIONS order; (e, f) is the map's translation (popcorn uses it).
-    @wp.func
-    def v_none(x: float, y: float, e: float, f: float) -> wp.vec2:
-        return wp.vec2(x, y)
-
-    @wp.func
-    def v_sinusoidal(x: float, y: float, e: float, f: float) -> wp.vec2:
-        return wp.vec2(fast_sin(x), fast_sin(y))
-
-    @wp.func
-    def v_swirl(x: float, y: float, e: float, f: float) -> wp.vec2:
-        r2 = x * x + y * y
-        s = fast_sin(r2)
-        c = fast_cos(r2)
-        return wp.vec2(x * s - y * c, x * c + y * s)
-
-    @wp.func
-    def v_horseshoe(x: float, y: float, e: float, f: float) -> wp.vec2:
-        inv = 1.0 / wp.max(wp.sqrt(x * x + y * y), 1.0e-6)
-        return wp.vec2(inv * (x - y) * (x + y), inv * 2.0 * x * y)
-
-    @wp.func
-    def v_bent(x: float, y: float, e: float, f: float) -> wp.vec2:
-        # Selects, not ifs: the signs are random, so a branch would be mispredicted half the time.
-        return wp.vec2(wp.where(x < 0.0, 2.0 * x, x), wp.where(y < 0.0, 0.5 * y, y))
-
-    @wp.func
-    def eye_scale(x: float, y: float) -> float:
-        return 2.0 / (wp.sqrt(x * x + y * y) + 1.0)
-
-    @wp.func
-    def v_fisheye(x: float, y: float, e: float, f: float) -> wp.vec2:
-        k = eye_scale(x, y)
-        return wp.vec2(k * y, k * x)
-
-    @wp.func
-    def v_popcorn(x: float, y: float, e: float, f: float) -> wp.vec2:
-        tx = wp.clamp(fast_tan(3.0 * x), -POPCORN_TAN_LIMIT, POPCORN_TAN_LIMIT)
-        ty = wp.clamp(fast_tan(3.0 * y), -POPCORN_TAN_LIMIT, POPCORN_TAN_LIMIT)
-        return wp.vec2(x + e * fast_sin(ty), y + f * fast_sin(tx))
-
-    @wp.func
-    def v_cosine(x: float, y: float, e: float, f: float) -> wp.vec2:
-        px = 3.14159265358979 * x
-        ey = wp.exp(y)
-        iy = 1.0 / ey
-        return wp.vec2(fast_cos(px) * 0.5 * (ey + iy), -fast_sin(px) * 0.5 * (ey - iy))
-
-    @wp.func
-    def v_eyefish(x: float, y: float, e: float, f: float) -> wp.vec2:
-        return eye_scale(x, y) * wp.vec2(x, y)
-
-    @wp.func
-    def v_cylinder(x: float, y: float, e: float, f: float) -> wp.vec2:
-        return wp.vec2(fast_sin(x), y)
-
-    variations = [
-        v_none, v_sinusoidal, v_swirl, v_horseshoe, v_bent, v_fisheye, v_popcorn, v_cosine, v_eyefish,
-        v_cylinder,
-    ]  # fmt: skip
-    assert len(variations) == len(VARIATIONS)
 
     @wp.func
     def splat_pixel(
@@ -433,17 +471,11 @@ def _funcs() -> dict:
                 pu = -1.0
         return wp.vec2(pu, pv)
 
-    return {"pcg_hash": pcg_hash, "uniform": uniform, "project": project, "splat_pixel": splat_pixel,
-            "variations": variations}  # fmt: skip
+    return {"project": project, "splat_pixel": splat_pixel}
 
 
-#: Guards kernel creation and module loading: clip workers are threads, and Warp's module loading is
-#: not meant to run twice at once.
-_KERNEL_LOCK = threading.Lock()
-
-
-@functools.cache
-def _make_chaos_game(
+@kernel_family
+def chaos_game_kernels(
     variation: int, perspective: bool, use_color: bool, two_views: bool, lanes: int, fractal_space: bool
 ):
     """One specialisation of the chaos game; every argument is a compile-time constant (``wp.static``).
@@ -460,16 +492,15 @@ def _make_chaos_game(
     is its own Warp module, compiled (or loaded from Warp's cache) the first time a clip needs it.
     """
     wp = warp()
-    fn = _funcs()
-    pcg_hash, uniform, project, splat_pixel = fn["pcg_hash"], fn["uniform"], fn["project"], fn["splat_pixel"]
-    vary = fn["variations"][variation]
+    pcg_hash, uniform = _rng_funcs()["pcg_hash"], _rng_funcs()["uniform"]
+    project, splat_pixel = _splat_funcs()["project"], _splat_funcs()["splat_pixel"]
+    vary = _variation_funcs()[variation]
     pixel_space = variation == 0 and not perspective and not fractal_space
     lane_floats = wp.types.vector(length=lanes, dtype=wp.float32)
     lane_keys = wp.types.vector(length=lanes, dtype=wp.uint32)
     lane_colors = wp.types.matrix(shape=(lanes, 3), dtype=wp.float32)
 
-    # Forward only: nothing differentiates through the chaos game, and the module compiles twice as fast.
-    @wp.kernel(module="unique", module_options={"enable_backward": False})
+    @wp.kernel(**KERNEL_OPTIONS)
     def chaos_game(
         maps: wp.array2d(dtype=wp.mat33),
         choice: wp.array2d(dtype=wp.int32),
@@ -560,14 +591,17 @@ def chaos_game_kernel(
     device: str,
     fractal_space: bool = False,
 ):
-    """The specialised kernel for these settings, compiled or loaded on ``device`` (thread-safe)."""
+    """The specialised kernel for these settings, compiled or loaded on ``device`` (thread-safe; see
+    :func:`chaos_game_kernels`)."""
     if not 0 <= variation < len(VARIATIONS):
         raise ValueError(f"unknown variation id {variation}")
     flags = (bool(perspective), bool(use_color), bool(two_views), int(lanes), bool(fractal_space))
-    with _KERNEL_LOCK:
-        kernel = _make_chaos_game(int(variation), *flags)
-        warp().load_module(kernel.module, device=device)
-    return kernel
+    return chaos_game_kernels(int(variation), *flags, device=device)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the driver
+# ---------------------------------------------------------------------------------------------------------
 
 
 def render_histograms(

@@ -12,16 +12,19 @@ Several actors are skinned in one launch by concatenating their meshes (:func:`c
 indices are offset so that each actor reads its own block of the per-frame matrix table. One thread per
 (frame, vertex) writes 12 bytes of points (and 12 of normals): the kernel is memory-bound, so the figure of
 merit is vertex-frames per second (``benchmarks/bench_skinning.py``).
+
+One LBS kernel serves meshes with and without normals: ``with_normals`` is a compile-time flag
+(``wp.static``, see :mod:`usd_synth.kernels.device`), so the points-only specialisation carries no normal
+code at all. A second kernel reduces posed points to per-frame bounds (the extents a UsdGeom mesh needs).
 """
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
 
-from usd_synth.kernels.device import resolve_device, warp
+from usd_synth.kernels.device import KERNEL_OPTIONS, kernel_family, resolve_device, warp
 
 
 @dataclass
@@ -75,7 +78,7 @@ def concat_skins(skins: list[Skin], joint_counts: list[int]) -> Skin:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# numpy reference
+# LBS: the numpy reference and the kernel
 # ---------------------------------------------------------------------------------------------------------
 
 
@@ -97,17 +100,14 @@ def skin_numpy(skin: Skin, matrices: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return points, normals
 
 
-# ---------------------------------------------------------------------------------------------------------
-# Warp
-# ---------------------------------------------------------------------------------------------------------
-
-
-@functools.cache
-def _kernels():
+@kernel_family
+def lbs_kernel(with_normals: bool):
+    """LBS of points, and of normals when ``with_normals`` (else ``normals``/``out_normals`` are unused and
+    may be ``None``): thread ``(f, v)`` poses vertex ``v`` for frame ``f``, as :func:`skin_numpy` does."""
     wp = warp()
 
-    @wp.kernel
-    def lbs_points_normals(
+    @wp.kernel(**KERNEL_OPTIONS)
+    def lbs(
         points: wp.array(dtype=wp.vec3f),
         normals: wp.array(dtype=wp.vec3f),
         indices: wp.array2d(dtype=wp.int32),
@@ -118,47 +118,52 @@ def _kernels():
     ):
         f, v = wp.tid()
         p = points[v]
-        n = normals[v]
         acc_p = wp.vec3f(0.0, 0.0, 0.0)
-        acc_n = wp.vec3f(0.0, 0.0, 0.0)
+        if wp.static(with_normals):
+            n = normals[v]
+            acc_n = wp.vec3f(0.0, 0.0, 0.0)
         for k in range(indices.shape[1]):
             w = weights[v, k]
             if w != 0.0:
                 m = matrices[f, indices[v, k]]
                 acc_p += w * wp.transform_point(m, p)
-                acc_n += w * wp.transform_vector(m, n)
+                if wp.static(with_normals):
+                    acc_n += w * wp.transform_vector(m, n)
         out_points[f, v] = acc_p
-        length = wp.length(acc_n)
-        if length > 1.0e-12:
-            acc_n = acc_n / length
-        out_normals[f, v] = acc_n
+        if wp.static(with_normals):
+            length = wp.length(acc_n)
+            if length > 1.0e-12:
+                acc_n = acc_n / length
+            out_normals[f, v] = acc_n
 
-    @wp.kernel
-    def lbs_points(
-        points: wp.array(dtype=wp.vec3f),
-        indices: wp.array2d(dtype=wp.int32),
-        weights: wp.array2d(dtype=wp.float32),
-        matrices: wp.array2d(dtype=wp.mat44f),
-        out_points: wp.array2d(dtype=wp.vec3f),
-    ):
-        f, v = wp.tid()
-        p = points[v]
-        acc_p = wp.vec3f(0.0, 0.0, 0.0)
-        for k in range(indices.shape[1]):
-            w = weights[v, k]
-            if w != 0.0:
-                acc_p += w * wp.transform_point(matrices[f, indices[v, k]], p)
-        out_points[f, v] = acc_p
+    return lbs
 
-    @wp.kernel
+
+# ---------------------------------------------------------------------------------------------------------
+# per-frame bounds: the numpy reference and the kernel
+# ---------------------------------------------------------------------------------------------------------
+
+
+def bounds_numpy(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Reference for :meth:`WarpSkinner.bounds`: per-frame (F, 3) min and max of (F, V, 3) points."""
+    points = np.asarray(points)
+    return points.min(axis=1), points.max(axis=1)
+
+
+@kernel_family
+def bounds_kernel():
+    """Per-frame axis-aligned bounds of (F, V) points: thread ``(f, s)`` reduces vertices ``s``,
+    ``s + stride``, ... of frame ``f``, then merges into the frame's box with atomics: few atomics per
+    frame, and min/max do not depend on the order (deterministic)."""
+    wp = warp()
+
+    @wp.kernel(**KERNEL_OPTIONS)
     def frame_bounds(
         points: wp.array2d(dtype=wp.vec3f),
         stride: int,
         lo: wp.array(dtype=wp.vec3f),
         hi: wp.array(dtype=wp.vec3f),
     ):
-        # Thread (f, s) reduces vertices s, s + stride, ... of frame f, then merges into the frame's box:
-        # few atomics per frame, and min/max do not depend on the order (deterministic).
         f, s = wp.tid()
         big = 3.0e38
         a = wp.vec3f(big, big, big)
@@ -172,14 +177,19 @@ def _kernels():
         wp.atomic_min(lo, f, a)
         wp.atomic_max(hi, f, b)
 
-    return lbs_points_normals, lbs_points, frame_bounds
+    return frame_bounds
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the driver
+# ---------------------------------------------------------------------------------------------------------
 
 
 class WarpSkinner:
     """Skins one (possibly concatenated) mesh for batches of frames on one Warp device.
 
     The rest data is uploaded once; :meth:`skin` takes a (F, J, 4, 4) matrix table per batch and returns
-    numpy arrays (or keeps them on the device with ``to_numpy=False``, for benchmarks and renderers).
+    numpy arrays (or keeps them on the device with :meth:`launch`, for benchmarks and renderers).
     """
 
     def __init__(self, skin: Skin, device: str | None = None) -> None:
@@ -188,10 +198,14 @@ class WarpSkinner:
         self.rest = skin
         self.with_normals = skin.normals is not None
         self._points = wp.array(skin.points, dtype=wp.vec3f, device=self.device)
-        normals = skin.normals if skin.normals is not None else np.zeros_like(skin.points)
-        self._normals = wp.array(normals, dtype=wp.vec3f, device=self.device)
+        self._normals = (
+            wp.array(skin.normals, dtype=wp.vec3f, device=self.device) if self.with_normals else None
+        )
         self._indices = wp.array(skin.indices, dtype=wp.int32, device=self.device)
         self._weights = wp.array(skin.weights, dtype=wp.float32, device=self.device)
+        # Build (or load) the kernels now, so the first batch does not pay for it.
+        self._lbs = lbs_kernel(self.with_normals, device=self.device)
+        self._bounds = bounds_kernel(device=self.device)
 
     def _buffers(self, frames: int):
         # Fresh outputs per launch: the numpy views handed out keep them alive, and a later launch (from
@@ -210,24 +224,14 @@ class WarpSkinner:
             matrices = wp.array(mats, dtype=wp.mat44f, device=self.device)
         frames = matrices.shape[0]
         out_p, out_n = self._buffers(frames)
-        lbs_points_normals, lbs_points, _ = _kernels()
-        if self.with_normals:
-            wp.launch(
-                lbs_points_normals,
-                dim=(frames, self.rest.num_points),
-                inputs=[self._points, self._normals, self._indices, self._weights, matrices],
-                outputs=[out_p, out_n],
-                device=self.device,
-            )
-        else:
-            wp.launch(
-                lbs_points,
-                dim=(frames, self.rest.num_points),
-                inputs=[self._points, self._indices, self._weights, matrices],
-                outputs=[out_p],
-                device=self.device,
-            )
-        return out_p, (out_n if self.with_normals else None)
+        wp.launch(
+            self._lbs,
+            dim=(frames, self.rest.num_points),
+            inputs=[self._points, self._normals, self._indices, self._weights, matrices],
+            outputs=[out_p, out_n],
+            device=self.device,
+        )
+        return out_p, out_n
 
     def bounds(self, out_points) -> tuple[np.ndarray, np.ndarray]:
         """Per-frame axis-aligned bounds (F, 3) min and max of device points from :meth:`launch`."""
@@ -236,8 +240,13 @@ class WarpSkinner:
         lo = wp.full(frames, wp.vec3f(3.0e38, 3.0e38, 3.0e38), dtype=wp.vec3f, device=self.device)
         hi = wp.full(frames, wp.vec3f(-3.0e38, -3.0e38, -3.0e38), dtype=wp.vec3f, device=self.device)
         stride = 1 if self.device == "cpu" else 256
-        wp.launch(_kernels()[2], dim=(frames, stride), inputs=[out_points, stride], outputs=[lo, hi],
-                  device=self.device)  # fmt: skip
+        wp.launch(
+            self._bounds,
+            dim=(frames, stride),
+            inputs=[out_points, stride],
+            outputs=[lo, hi],
+            device=self.device,
+        )
         return lo.numpy(), hi.numpy()
 
     def skin_with_bounds(self, matrices: np.ndarray):

@@ -29,7 +29,8 @@ import numpy as np
 
 from usd_synth.errors import UsdSynthError
 from usd_synth.kernels.blend import slerp_np
-from usd_synth.motion.model import REST_ROOT_QUAT, Motion, forward_kinematics
+from usd_synth.kinematics import REST_ROOT_QUAT
+from usd_synth.motion.model import Motion, forward_kinematics
 from usd_synth.rotations import make_continuous, quat_about, quat_conj, quat_mul
 
 ALIGN_METHODS: tuple[str, ...] = ("dtw", "linear")
@@ -158,7 +159,8 @@ def dtw_path(cost: np.ndarray, band: int | None = None) -> np.ndarray:
         acc[i] = c[i] + stack[move[i], np.arange(n)]
     if not np.isfinite(acc[-1, -1]):
         raise UsdSynthError(
-            "time alignment found no path within the band; widen --band or use --align linear"
+            "time alignment found no path inside the DTW window; widen band or use align_method linear",
+            mentions=("band", "align_method"),
         )
     path = [(n - 1, n - 1)]
     i = j = n - 1
@@ -185,14 +187,17 @@ def align(a: Motion, b: Motion, method: str = "dtw", band: float = 0.25) -> Alig
         band: DTW only: the Sakoe-Chiba band half-width as a fraction of A's frame count (0 < band <= 1).
     """
     if method not in ALIGN_METHODS:
-        raise UsdSynthError(f"--align {method}: unknown method; use one of {', '.join(ALIGN_METHODS)}")
+        raise UsdSynthError(
+            f"align_method {method}: unknown method; use one of {', '.join(ALIGN_METHODS)}",
+            field="align_method",
+        )
     n_a, n_b = a.num_frames, b.num_frames
     lin = linear_index(n_a, n_b)
     params: dict = {"fps": [a.fps, b.fps], "frames": [n_a, n_b]}
     if method == "linear" or n_a < 3 or n_b < 2:
         return Alignment(index=lin, method="linear" if method == "linear" else "dtw", params=params)
     if not (0.0 < band <= 1.0):
-        raise UsdSynthError(f"--band {band}: must be a fraction of the frames in (0, 1]")
+        raise UsdSynthError(f"band {band}: must be a fraction of the frames in (0, 1]", field="band")
     fa = pose_features(a.rotations, a.offsets)
     fb = pose_features(sample_rotations(b.rotations, lin), a.offsets)
     cost = np.sqrt(np.maximum(np.sum(fa**2, 1)[:, None] + np.sum(fb**2, 1)[None] - 2.0 * fa @ fb.T, 0.0))

@@ -71,14 +71,14 @@ def check_weights(weights: float | Sequence[float] | np.ndarray, option: str = "
     try:
         w = np.atleast_1d(np.asarray(weights, dtype=np.float64))
     except (TypeError, ValueError):
-        raise UsdSynthError(f"{option}: weights must be numbers, got {weights!r}") from None
+        raise UsdSynthError(f"{option}: weights must be numbers, got {weights!r}", field=option) from None
     if w.ndim != 1 or w.size == 0:
-        raise UsdSynthError(f"{option}: give at least one weight")
+        raise UsdSynthError(f"{option}: give at least one weight", field=option)
     for value in w:
         if not np.isfinite(value) or value < 0.0 or value > 1.0:
-            raise UsdSynthError(f"{option}: weight {value:g} is outside [0, 1]")
+            raise UsdSynthError(f"{option}: weight {value:g} is outside [0, 1]", field=option)
     if len(np.unique(w)) != len(w):
-        raise UsdSynthError(f"{option}: weights repeat ({', '.join(f'{v:g}' for v in w)})")
+        raise UsdSynthError(f"{option}: weights repeat ({', '.join(f'{v:g}' for v in w)})", field=option)
     return w
 
 
@@ -253,7 +253,7 @@ def blend_pairs(
     """
     w_all = check_weights(weights)
     if duration not in DURATIONS:
-        raise UsdSynthError(f"--duration {duration}: use one of {', '.join(DURATIONS)}")
+        raise UsdSynthError(f"duration {duration}: use one of {', '.join(DURATIONS)}", field="duration")
     if not pairs:
         return []
     names = list(names) if names is not None else [("A", "B")] * len(pairs)
@@ -382,4 +382,4 @@ def output_names(a: str | Path, b: str | Path, weights: Sequence[float], suffix:
         names = [f"{stem}_w{w:.{digits}f}{suffix}" for w in weights]
         if len(set(names)) == len(names):
             return names
-    raise UsdSynthError("--weights: weights must differ in the first six decimals")
+    raise UsdSynthError("weights: weights must differ in the first six decimals", field="weights")

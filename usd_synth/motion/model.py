@@ -15,12 +15,9 @@ from typing import Any
 import numpy as np
 
 from usd_synth.errors import UsdSynthError
+from usd_synth.kinematics import REST_ROOT_MATRIX, REST_ROOT_QUAT, local_to_world, rest_positions_from_offsets
 from usd_synth.rotations import make_continuous, quat_to_matrix
-from usd_synth.skeleton import NUM_JOINTS, SMPL_PARENTS, rest_positions_from_offsets, template_offsets
-
-#: Root rotation of the rest pose: +90 degrees about +x turns SMPL's Y-up body upright in a Z-up world.
-REST_ROOT_QUAT = np.array([np.sqrt(0.5), 0.0, 0.0, np.sqrt(0.5)])
-REST_ROOT_MATRIX = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+from usd_synth.skeleton import NUM_JOINTS, SMPL_PARENTS, template_offsets
 
 
 @dataclass
@@ -109,19 +106,11 @@ def forward_kinematics(
 ) -> tuple[np.ndarray, np.ndarray]:
     """World rotations (..., 24, 3, 3) and positions (..., 24, 3) of an SMPL-24 skeleton.
 
-    ``rotations`` (..., 24, 4) are local, ``translation`` (..., 3) is the pelvis position and ``offsets``
-    (24, 3) the rest bone vectors. Loops over the 24 joints, vectorized over all leading axes.
+    ``rotations`` (..., 24, 4) are local quaternions, ``translation`` (..., 3) is the pelvis position and
+    ``offsets`` (24, 3) the rest bone vectors: :func:`usd_synth.kinematics.local_to_world` with a motion's
+    arguments, vectorized over all leading axes.
     """
-    local = quat_to_matrix(rotations)
-    world_r = np.empty_like(local)
-    world_p = np.empty(rotations.shape[:-1] + (3,))
-    world_r[..., 0, :, :] = local[..., 0, :, :]
-    world_p[..., 0, :] = translation
-    for j in range(1, NUM_JOINTS):
-        p = SMPL_PARENTS[j]
-        world_r[..., j, :, :] = world_r[..., p, :, :] @ local[..., j, :, :]
-        world_p[..., j, :] = world_p[..., p, :] + world_r[..., p, :, :] @ offsets[j]
-    return world_r, world_p
+    return local_to_world(quat_to_matrix(rotations), offsets, SMPL_PARENTS, root_translation=translation)
 
 
 def rest_motion(num_frames: int = 1, fps: float = 30.0, offsets: np.ndarray | None = None) -> Motion:

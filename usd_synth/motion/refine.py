@@ -22,8 +22,25 @@ def _torch():
     try:
         import torch
     except ImportError:
-        raise UsdSynthError("--refine needs torch: pip install 'usd-synth[refine]'") from None
+        raise UsdSynthError("refine needs torch: pip install 'usd-synth[refine]'", field="refine") from None
     return torch
+
+
+def local_to_world_torch(local, offsets, root_translation, parents=SMPL_PARENTS):
+    """The torch twin of :func:`usd_synth.kinematics.local_to_world` (same chain, differentiable).
+
+    ``local`` (T, J, 3, 3) local rotations, ``offsets`` (J, 3) rest offsets, ``root_translation`` (T, 3)
+    the root's path; returns world rotations (T, J, 3, 3) and positions (T, J, 3). Kept here, apart from
+    the numpy chain, because autograd needs torch operations and lists rather than in-place writes.
+    """
+    torch = _torch()
+    world_r = [local[:, 0]]
+    world_p = [root_translation]
+    for j in range(1, len(parents)):
+        p = parents[j]
+        world_p.append(world_p[p] + world_r[p] @ offsets[j])
+        world_r.append(world_r[p] @ local[:, j])
+    return torch.stack(world_r, 1), torch.stack(world_p, 1)
 
 
 def refine_retarget(
@@ -67,13 +84,8 @@ def refine_retarget(
     def forward():
         local = rodrigues(corr) @ local0
         offsets = offsets0 * torch.exp(log_len)[:, None]
-        world_r = [local[:, 0]]
-        world_p = [trans0 + dtrans]
-        for j in range(1, NUM_JOINTS):
-            p = SMPL_PARENTS[j]
-            world_p.append(world_p[p] + world_r[p] @ offsets[j])
-            world_r.append(world_r[p] @ local[:, j])
-        return torch.stack(world_r, 1), torch.stack(world_p, 1), local, offsets
+        world_r, world_p = local_to_world_torch(local, offsets, trans0 + dtrans)
+        return world_r, world_p, local, offsets
 
     def residuals(world_r, world_p):
         errs = [(world_p[:, meas] - target[:, meas]).norm(dim=-1)]

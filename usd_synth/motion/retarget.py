@@ -22,10 +22,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from usd_synth.errors import UsdSynthError
+from usd_synth.kinematics import rest_positions_from_offsets, world_to_local
 from usd_synth.motion.model import Motion, forward_kinematics
 from usd_synth.rotations import matrix_to_quat
 from usd_synth.skeleton import JOINT_INDEX as J
-from usd_synth.skeleton import NUM_JOINTS, SMPL_PARENTS, rest_positions_from_offsets, template_offsets
+from usd_synth.skeleton import NUM_JOINTS, SMPL_PARENTS, template_offsets
 
 _X = np.array([1.0, 0.0, 0.0])
 _Y = np.array([0.0, 1.0, 0.0])
@@ -229,7 +230,9 @@ def retarget_positions(
     site_rest = {j: _Y * np.median(np.linalg.norm(s - pos[:, j], axis=-1)) for j, s in end_sites.items()}
 
     # 2. World rotations, root to leaves. Each bone aims from the *reconstructed* parent position at the
-    #    observed child, so an error at one joint is corrected at the next instead of accumulating.
+    #    observed child, so an error at one joint is corrected at the next instead of accumulating. This is
+    #    a solve down the tree, not forward kinematics: a joint's rotation is only known once its
+    #    position is, so the chain (kinematics.local_to_world) runs afterwards, on the result.
     world = np.empty((t_len, NUM_JOINTS, 3, 3))
     fk = np.empty_like(pos)
     fk[:, 0] = pos[:, 0]
@@ -276,9 +279,7 @@ def retarget_positions(
         f_rest = _orthonormal_frame(rest_dir[None], rest_side[None])[0]
         world[:, j] = f_obs @ f_rest.T
 
-    local = world.copy()
-    parents = SMPL_PARENTS[1:]
-    local[:, 1:] = np.einsum("tjki,tjkl->tjil", world[:, parents], world[:, 1:])
+    local, _ = world_to_local(world, fk)
     quats = matrix_to_quat(local)
     motion = Motion(
         fps=fps,

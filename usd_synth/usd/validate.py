@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from usd_synth.usd.stage import open_stage
+from usd_synth.usd.authoring import open_stage
 
 log = logging.getLogger(__name__)
 # The asset validator logs its plugin start-up at INFO through the root logger; keep that out of the CLI.

@@ -4,6 +4,10 @@ key poses, jump, wave, squat and fall_down.
 A one-shot action is a sequence of key poses interpolated smoothly (plus small overlays such as the wave's
 oscillation), computed over its whole key sequence and then cut to the clip or holding its last pose; the
 root follows from the contacts (:mod:`~usd_synth.motion.library.ground`).
+
+The generators :func:`idle`, :func:`jump`, :func:`wave`, :func:`squat` and :func:`fall_down` are public:
+the catalogue (:mod:`~usd_synth.motion.library.catalogue`) registers them, each
+``(t, params, fps) -> (rotations, root)``. The key-pose helpers stay private.
 """
 
 from __future__ import annotations
@@ -16,19 +20,19 @@ import numpy as np
 
 from usd_synth.motion.library.ground import (
     GRAVITY,
-    _drive_height,
-    _lock_feet,
-    _root_from_contacts,
-    _support_height,
+    drive_height,
+    lock_feet,
+    root_from_contacts,
+    support_height,
 )
-from usd_synth.motion.library.pose import _keyed, _Pose, _rotations, _smoothstep, _stabilise_head, _stand
+from usd_synth.motion.library.pose import Pose, keyed, rotations_from_pose, smoothstep, stabilise_head, stand
 from usd_synth.rotations import quat_about, quat_mul
 from usd_synth.skeleton import JOINT_INDEX, template_offsets
 
 _J = JOINT_INDEX
 
 
-def _legs(pose: _Pose, thigh: float, knee: float, foot_pitch: float = 0.0, side: str = "") -> _Pose:
+def _legs(pose: Pose, thigh: float, knee: float, foot_pitch: float = 0.0, side: str = "") -> Pose:
     """Set leg angles from the thigh's flexion from the vertical, the knee flexion and the foot's pitch
     (toes up > 0), whatever the pelvis pitch: the ankle follows so that the foot has that pitch."""
     root_x = float(pose.main[0, 0])
@@ -42,8 +46,8 @@ def _legs(pose: _Pose, thigh: float, knee: float, foot_pitch: float = 0.0, side:
 
 
 def _trunk(
-    pose: _Pose, lean: float, pelvis_share: float = 0.35, twist: float = 0.0, side: float = 0.0
-) -> _Pose:
+    pose: Pose, lean: float, pelvis_share: float = 0.35, twist: float = 0.0, side: float = 0.0
+) -> Pose:
     """Lean the trunk forward by ``lean`` degrees (pelvis takes ``pelvis_share``, the spine the rest),
     turn it by ``twist`` to the left and bend it by ``side`` to the right, spread over the spine."""
     pose.main[0, 0] = pelvis_share * lean
@@ -55,11 +59,11 @@ def _trunk(
     )
 
 
-def _crouch(knee: float, lean: float, arms: float) -> _Pose:
+def _crouch(knee: float, lean: float, arms: float) -> Pose:
     """A balanced crouch with the feet flat: the shins tilt up to 38 degrees, the thighs take the rest of
     the knee flexion; ``arms`` is the shoulders' flexion (negative: forward) relative to the trunk."""
     shin = min(0.33 * knee, 38.0)
-    pose = _trunk(_stand(), lean)
+    pose = _trunk(stand(), lean)
     pose.set(shoulder=(arms, 0.0, -74.0))
     return _legs(pose, knee - shin, knee)
 
@@ -67,22 +71,22 @@ def _crouch(knee: float, lean: float, arms: float) -> _Pose:
 def _finish(
     t_full: np.ndarray,
     n: int,
-    pose: _Pose,
+    pose: Pose,
     p: dict[str, Any],
     fps: float,
     head: float = 0.6,
     flights: Sequence[tuple[float, float]] = (),
-    lock_feet: bool = True,
+    pin_feet: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Rotations and root of a keyed action computed over ``t_full`` (the whole action) and cut to ``n``;
-    ``lock_feet`` pins sliding feet (for actions that stand on their feet; a fall rests on the body)."""
-    rot = _rotations(pose, p["heading"])
+    ``pin_feet`` pins sliding feet (for actions that stand on their feet; a fall rests on the body)."""
+    rot = rotations_from_pose(pose, p["heading"])
     if head > 0:
-        rot = _stabilise_head(rot, p["heading"], head)
+        rot = stabilise_head(rot, p["heading"], head)
     offsets = template_offsets()
-    root = _root_from_contacts(rot, offsets, fps, flights, free_velocity=np.zeros(2))
-    if lock_feet:
-        rot = _lock_feet(rot, root, offsets, fps)
+    root = root_from_contacts(rot, offsets, fps, flights, free_velocity=np.zeros(2))
+    if pin_feet:
+        rot = lock_feet(rot, root, offsets, fps)
     return rot[:n], root[:n]
 
 
@@ -91,10 +95,10 @@ def _timeline(t: np.ndarray, needed: float, fps: float) -> np.ndarray:
     return np.arange(max(len(t), int(math.ceil(needed * fps)) + 2)) / fps
 
 
-def _idle(t: np.ndarray, p: dict[str, Any], fps: float) -> tuple[np.ndarray, np.ndarray]:
+def idle(t: np.ndarray, p: dict[str, Any], fps: float) -> tuple[np.ndarray, np.ndarray]:
     """Standing: breathing, a slow sway about the ankles with weight shifts, glances around."""
-    pose = _Pose((len(t),))
-    pose.main[:] = _stand().main
+    pose = Pose((len(t),))
+    pose.main[:] = stand().main
     w = 2 * np.pi * t
     ph = p["phase"] * 2 * np.pi
     roll = p["sway"] * (1.8 * np.sin(w / p["shift_period"] + ph) + 0.4 * np.sin(w * 0.31 + 2 * ph))
@@ -108,16 +112,16 @@ def _idle(t: np.ndarray, p: dict[str, Any], fps: float) -> tuple[np.ndarray, np.
     pose.add("spine1", z=-0.5 * roll)
     pose.add("collar", z=0.8 * breath)
     pose.add("shoulder", x=1.5 * np.sin(w * 0.23 + ph), z=-1.0 * breath)
-    rot = _rotations(pose, p["heading"])
-    rot = _stabilise_head(rot, p["heading"], 0.7)
+    rot = rotations_from_pose(pose, p["heading"])
+    rot = stabilise_head(rot, p["heading"], 0.7)
     look = p["look"] * np.sin(w * 0.09 + 3 * ph) ** 3  # mostly still, now and then a glance aside
     rot[:, _J["head"]] = quat_mul(rot[:, _J["head"]], quat_about((0.0, 1.0, 0.0), np.radians(look)))
     offsets = template_offsets()
-    root = _root_from_contacts(rot, offsets, fps, free_velocity=np.zeros(2))
-    return _lock_feet(rot, root, offsets, fps), root
+    root = root_from_contacts(rot, offsets, fps, free_velocity=np.zeros(2))
+    return lock_feet(rot, root, offsets, fps), root
 
 
-def _jump(t: np.ndarray, p: dict[str, Any], fps: float) -> tuple[np.ndarray, np.ndarray]:
+def jump(t: np.ndarray, p: dict[str, Any], fps: float) -> tuple[np.ndarray, np.ndarray]:
     """A countermovement jump: dip with the arms back, drive up swinging the arms, fly, land and absorb."""
     flight = 2.0 * math.sqrt(2.0 * p["height"] / GRAVITY)
     heading = p["heading"]
@@ -128,39 +132,39 @@ def _jump(t: np.ndarray, p: dict[str, Any], fps: float) -> tuple[np.ndarray, np.
     crouch, tuck, arms = p["crouch"], p["tuck"], p["arm_swing"]
     dip = _crouch(crouch, 35.0, 50.0 * arms)
     takeoff = _legs(
-        _trunk(_stand(), 5.0).set(shoulder=(-150 * arms, 0, -74), elbow=(0, -15, 0)), 3.0, 6.0, -40.0
+        _trunk(stand(), 5.0).set(shoulder=(-150 * arms, 0, -74), elbow=(0, -15, 0)), 3.0, 6.0, -40.0
     )
-    apex = _trunk(_stand(), 8.0 * tuck).set(shoulder=(-130 * arms, 0, -74), elbow=(0, -25, 0))
+    apex = _trunk(stand(), 8.0 * tuck).set(shoulder=(-130 * arms, 0, -74), elbow=(0, -25, 0))
     landing = _legs(
-        _trunk(_stand(), 5.0).set(shoulder=(-80 * arms, 0, -74), elbow=(0, -20, 0)), 12.0, 16.0, -22.0
+        _trunk(stand(), 5.0).set(shoulder=(-80 * arms, 0, -74), elbow=(0, -20, 0)), 12.0, 16.0, -22.0
     )
     absorb = _crouch(0.75 * crouch, 28.0, -40.0 * arms)
     keys = [
-        (0.0, _stand()),
-        (p["start"], _stand()),
+        (0.0, stand()),
+        (p["start"], stand()),
         (t_dip, dip),
         (t_off, takeoff),
         (t_off + 0.5 * flight, _legs(apex, 10.0 + 40.0 * tuck, 12.0 + 60.0 * tuck, -30.0)),
         (t_land, landing),
         (t_absorb, absorb),
-        (t_absorb + 0.75, _stand()),
+        (t_absorb + 0.75, stand()),
     ]
     tf = _timeline(t, t_absorb + 0.8, fps)
-    pose = _keyed(tf, keys)
+    pose = keyed(tf, keys)
     # Ballistic speeds at take-off and touch-down for this flight time and these two support heights.
-    z_off, z_land = (float(h) for h in _support_height(_keyed(np.array([t_off, t_land]), keys), heading))
+    z_off, z_land = (float(h) for h in support_height(keyed(np.array([t_off, t_land]), keys), heading))
     v_off = (z_land - z_off) / flight + 0.5 * GRAVITY * flight
     v_land = (z_land - z_off) / flight - 0.5 * GRAVITY * flight
-    _drive_height(pose, tf, (t_dip, t_off), dip, takeoff, 0.0, v_off, heading)
-    _drive_height(pose, tf, (t_land, t_absorb), landing, absorb, v_land, 0.0, heading)
+    drive_height(pose, tf, (t_dip, t_off), dip, takeoff, 0.0, v_off, heading)
+    drive_height(pose, tf, (t_land, t_absorb), landing, absorb, v_land, 0.0, heading)
     return _finish(tf, len(t), pose, p, fps, flights=[(t_off, t_land)])
 
 
-def _wave(t: np.ndarray, p: dict[str, Any], fps: float) -> tuple[np.ndarray, np.ndarray]:
+def wave(t: np.ndarray, p: dict[str, Any], fps: float) -> tuple[np.ndarray, np.ndarray]:
     """Raise one hand above the head (upper arm out and up, forearm vertical) and wave it side to side."""
     side = p["hand"]
     end = max(t[-1] + 1.0 / fps, p["start"] + 2.0)
-    up = _stand().set(
+    up = stand().set(
         **{
             f"{side}_shoulder": (0.0, 0.0, p["raise"]),
             f"pre_{side}_shoulder": (-90.0, 0.0, 0.0),
@@ -170,15 +174,15 @@ def _wave(t: np.ndarray, p: dict[str, Any], fps: float) -> tuple[np.ndarray, np.
     )
     _trunk(up, 0.0, side=4.0 if side == "left" else -4.0)
     keys = [
-        (0.0, _stand()),
-        (p["start"], _stand()),
+        (0.0, stand()),
+        (p["start"], stand()),
         (p["start"] + 0.6, up),
         (end - 0.9, up),
-        (end - 0.1, _stand()),
+        (end - 0.1, stand()),
     ]
     tf = _timeline(t, end, fps)
-    pose = _keyed(tf, keys)
-    envelope = _smoothstep((tf - p["start"] - 0.45) / 0.3) * (1.0 - _smoothstep((tf - end + 1.0) / 0.3))
+    pose = keyed(tf, keys)
+    envelope = smoothstep((tf - p["start"] - 0.45) / 0.3) * (1.0 - smoothstep((tf - end + 1.0) / 0.3))
     osc = envelope * np.sin(2 * np.pi * p["rate"] * (tf - p["start"]))
     pose.add(f"{side}_elbow", y=-p["amplitude"] * osc)
     pose.add(f"{side}_wrist", z=-0.6 * p["amplitude"] * osc)
@@ -186,7 +190,7 @@ def _wave(t: np.ndarray, p: dict[str, Any], fps: float) -> tuple[np.ndarray, np.
     return _finish(tf, len(t), pose, p, fps, head=0.5)
 
 
-def _squat(t: np.ndarray, p: dict[str, Any], fps: float) -> tuple[np.ndarray, np.ndarray]:
+def squat(t: np.ndarray, p: dict[str, Any], fps: float) -> tuple[np.ndarray, np.ndarray]:
     """Squats with the feet flat: hips back and down, trunk leaning over the feet, arms forward for
     balance; as many repetitions as fit in the clip."""
     tempo = p["tempo"]
@@ -195,32 +199,32 @@ def _squat(t: np.ndarray, p: dict[str, Any], fps: float) -> tuple[np.ndarray, np
     knee = p["depth"]
     lean = min(0.33 * knee, 38.0) + 8.0
     bottom = _crouch(knee, lean, -(80.0 + lean) * p["arms"])
-    keys: list[tuple[float, _Pose]] = [(0.0, _stand())]
+    keys: list[tuple[float, Pose]] = [(0.0, stand())]
     for r in range(reps):
         t0 = p["start"] + r * tempo
         keys += [
-            (t0, _stand()),
+            (t0, stand()),
             (t0 + 0.45 * tempo, bottom),
             (t0 + 0.6 * tempo, bottom),
-            (t0 + tempo, _stand()),
+            (t0 + tempo, stand()),
         ]
     tf = _timeline(t, p["start"] + reps * tempo, fps)
-    return _finish(tf, len(t), _keyed(tf, keys), p, fps, head=0.6)
+    return _finish(tf, len(t), keyed(tf, keys), p, fps, head=0.6)
 
 
-def _fall_down(t: np.ndarray, p: dict[str, Any], fps: float) -> tuple[np.ndarray, np.ndarray]:
+def fall_down(t: np.ndarray, p: dict[str, Any], fps: float) -> tuple[np.ndarray, np.ndarray]:
     """Lose balance and fall: forward (knees buckle, hands reach out, end prone), backward (sit back, roll
     onto the back) or sideways (buckle and topple onto one side); the body ends lying on the ground."""
     s, k = p["start"], p["speed"]
     direction = p["direction"]
-    keys: list[tuple[float, _Pose]] = [(0.0, _stand()), (s, _stand())]
+    keys: list[tuple[float, Pose]] = [(0.0, stand()), (s, stand())]
     if direction == "forward":
-        buckle = _legs(_trunk(_stand(), 15.0).set(shoulder=(-40, 0, -60), elbow=(0, -30, 0)), 35.0, 60.0)
-        kneel = _legs(_trunk(_stand(), 30.0).set(shoulder=(-75, 0, -60), elbow=(0, -20, 0)), 5.0, 90.0, -60.0)
+        buckle = _legs(_trunk(stand(), 15.0).set(shoulder=(-40, 0, -60), elbow=(0, -30, 0)), 35.0, 60.0)
+        kneel = _legs(_trunk(stand(), 30.0).set(shoulder=(-75, 0, -60), elbow=(0, -20, 0)), 5.0, 90.0, -60.0)
         hands = _legs(
-            _trunk(_stand(), 70.0, 0.6).set(shoulder=(-70, 0, -55), elbow=(0, -15, 0)), -10.0, 75.0, -70.0
+            _trunk(stand(), 70.0, 0.6).set(shoulder=(-70, 0, -55), elbow=(0, -15, 0)), -10.0, 75.0, -70.0
         )
-        prone = _stand().set(
+        prone = stand().set(
             root=(90.0, 0.0, 0.0),
             hip=(-4.0, 0, 4),
             knee=(12.0, 0, 0),
@@ -231,14 +235,14 @@ def _fall_down(t: np.ndarray, p: dict[str, Any], fps: float) -> tuple[np.ndarray
         )
         keys += [(s + 0.35 / k, buckle), (s + 0.7 / k, kneel), (s + 1.0 / k, hands), (s + 1.45 / k, prone)]
     elif direction == "backward":
-        sit_back = _legs(_trunk(_stand(), 25.0).set(shoulder=(-50, 0, -70), elbow=(0, -30, 0)), 45.0, 70.0)
+        sit_back = _legs(_trunk(stand(), 25.0).set(shoulder=(-50, 0, -70), elbow=(0, -30, 0)), 45.0, 70.0)
         seated = _legs(
-            _trunk(_stand(), 10.0, 0.0).set(root=(-15.0, 0, 0), shoulder=(40, 0, -55)), 80.0, 95.0, 10.0
+            _trunk(stand(), 10.0, 0.0).set(root=(-15.0, 0, 0), shoulder=(40, 0, -55)), 80.0, 95.0, 10.0
         )
         rolling = _legs(
-            _trunk(_stand(), -5.0, 0.0).set(root=(-60.0, 0, 0), shoulder=(-20, 0, -40)), 40.0, 60.0
+            _trunk(stand(), -5.0, 0.0).set(root=(-60.0, 0, 0), shoulder=(-20, 0, -40)), 40.0, 60.0
         )
-        supine = _stand().set(
+        supine = stand().set(
             root=(-90.0, 0, 0),
             hip=(-12.0, 0, 5),
             knee=(18.0, 0, 0),
@@ -256,11 +260,11 @@ def _fall_down(t: np.ndarray, p: dict[str, Any], fps: float) -> tuple[np.ndarray
     else:
         roll = 1.0 if p["side"] == "right" else -1.0  # root z > 0 tips the body to its right
         down_arm, up_arm = ("right", "left") if roll > 0 else ("left", "right")
-        buckle = _legs(_trunk(_stand(), 10.0, side=8.0 * roll).set(root=(0, 0, 10.0 * roll)), 30.0, 50.0)
+        buckle = _legs(_trunk(stand(), 10.0, side=8.0 * roll).set(root=(0, 0, 10.0 * roll)), 30.0, 50.0)
         buckle.set(**{f"{down_arm}_shoulder": (-20, 0, -30)})
-        tip = _legs(_trunk(_stand(), 15.0, side=15.0 * roll).set(root=(0, 0, 55.0 * roll)), 40.0, 70.0)
+        tip = _legs(_trunk(stand(), 15.0, side=15.0 * roll).set(root=(0, 0, 55.0 * roll)), 40.0, 70.0)
         tip.set(**{f"{down_arm}_shoulder": (-30, 0, 10)})
-        lying = _legs(_trunk(_stand(), 10.0).set(root=(0, 0, 90.0 * roll)), 35.0, 50.0)
+        lying = _legs(_trunk(stand(), 10.0).set(root=(0, 0, 90.0 * roll)), 35.0, 50.0)
         lying.set(
             **{
                 f"{down_arm}_shoulder": (-20, 0, 95),
@@ -273,4 +277,4 @@ def _fall_down(t: np.ndarray, p: dict[str, Any], fps: float) -> tuple[np.ndarray
         keys += [(s + 0.35 / k, buckle), (s + 0.85 / k, tip), (s + 1.3 / k, lying)]
     tf = _timeline(t, keys[-1][0] + 0.1, fps)
     keys.append((keys[-1][0] + 0.1, keys[-1][1]))
-    return _finish(tf, len(t), _keyed(tf, keys), p, fps, head=0.0, lock_feet=False)
+    return _finish(tf, len(t), keyed(tf, keys), p, fps, head=0.0, pin_feet=False)

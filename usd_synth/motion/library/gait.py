@@ -1,6 +1,9 @@
 """The loopable gaits, walk and run: periodic joint-angle curves over the gait cycle (phase-based, after
 Winter's biomechanics tables, scaled by the clip's parameters), pelvis, trunk and arm motion, and the root
 from the feet's contacts with a flight phase for the run.
+
+:func:`walk` and :func:`run` are public: they are the generators the catalogue
+(:mod:`~usd_synth.motion.library.catalogue`) registers, ``(t, params, fps) -> (rotations, root)``.
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ from typing import Any
 import numpy as np
 from scipy.interpolate import CubicSpline
 
-from usd_synth.motion.library.ground import _lock_feet, _root_from_contacts
-from usd_synth.motion.library.pose import _Pose, _rotations, _stabilise_head, _stand
+from usd_synth.motion.library.ground import lock_feet, root_from_contacts
+from usd_synth.motion.library.pose import Pose, rotations_from_pose, stabilise_head, stand
 from usd_synth.skeleton import JOINT_INDEX, template_offsets
 
 _J = JOINT_INDEX
@@ -49,14 +52,14 @@ def _gait(
     foot: CubicSpline,
     cycle: float,
     running: bool,
-) -> _Pose:
+) -> Pose:
     """Per-frame angles of a walk or run: legs from the phase curves, pelvis rotation and list, trunk
     counter-rotation, contralateral arm swing (each arm swings with the opposite leg)."""
     phase = p["phase"] + t / cycle
     left, right = phase % 1.0, (phase + 0.5) % 1.0
     w = 2 * np.pi * phase
-    pose = _Pose((len(t),))
-    pose.main[:] = _stand().main
+    pose = Pose((len(t),))
+    pose.main[:] = stand().main
     sway = p["hip_sway"]
     tilt = (8.0 if running else 4.0) + 1.5 * np.sin(2 * w)  # anterior pelvic tilt, twice per cycle
     roll = sway * (2.5 if running else 4.0) * np.sin(w)  # the swing side drops
@@ -105,7 +108,7 @@ def _gait_motion(
         pose = _gait(tt, p, _RUN_HIP, _RUN_KNEE, _RUN_FOOT, cycle, True)
     else:
         pose = _gait(tt, p, _WALK_HIP, _WALK_KNEE, _WALK_FOOT, cycle, False)
-    rot = _stabilise_head(_rotations(pose, p["heading"]), p["heading"], 0.8)
+    rot = stabilise_head(rotations_from_pose(pose, p["heading"]), p["heading"], 0.8)
     flights: list[tuple[float, float]] = []
     if running:
         # A flight follows each toe-off (phase k/2 + stance) until the other foot strikes; the windows are
@@ -116,16 +119,18 @@ def _gait_motion(
             t0 = (k / 2 + _RUN_STANCE - p["phase"]) * cycle - tt[0]
             flights.append((t0, t0 + (0.5 - _RUN_STANCE) * cycle))
     offsets = template_offsets()
-    root = _root_from_contacts(rot, offsets, fps, flights)
-    rot = _lock_feet(rot, root, offsets, fps)
+    root = root_from_contacts(rot, offsets, fps, flights)
+    rot = lock_feet(rot, root, offsets, fps)
     root = root[pad : pad + len(t)]
     root[:, :2] -= root[0, :2]
     return rot[pad : pad + len(t)], root
 
 
-def _walk(t: np.ndarray, p: dict[str, Any], fps: float) -> tuple[np.ndarray, np.ndarray]:
+def walk(t: np.ndarray, p: dict[str, Any], fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """The walk generator: local rotations (T, 24, 4) and root positions (T, 3) at times ``t``."""
     return _gait_motion(t, p, fps, running=False)
 
 
-def _run(t: np.ndarray, p: dict[str, Any], fps: float) -> tuple[np.ndarray, np.ndarray]:
+def run(t: np.ndarray, p: dict[str, Any], fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """The run generator (with flight phases): local rotations (T, 24, 4) and root positions (T, 3)."""
     return _gait_motion(t, p, fps, running=True)

@@ -6,6 +6,11 @@ ankle, 2 cm under the ball of the foot, the body's thickness elsewhere), on z = 
 height stays smooth where the support changes); the horizontal motion is minus the contact-weighted mean
 horizontal velocity of the joints touching the ground, so planted feet (or knees, hands, the back in a fall)
 do not slide; flight phases (run, jump) follow a ballistic arc joined C1 to the ground-driven height.
+
+Public (shared by the gaits and the one-shot actions, which all stand on these rules):
+:func:`root_from_contacts`, :func:`lock_feet`, and for key-pose actions with a push-off or a landing,
+:func:`support_height` and :func:`drive_height`; :data:`GRAVITY` for their flight arcs. The soft minimum,
+the flight arc and the IK helpers stay private.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from usd_synth.motion.library.pose import _Pose, _rotations
+from usd_synth.motion.library.pose import Pose, rotations_from_pose
 from usd_synth.motion.model import forward_kinematics
 from usd_synth.rotations import quat_about, quat_apply, quat_conj, quat_mul
 from usd_synth.skeleton import JOINT_CLEARANCE, JOINT_INDEX, SMPL_PARENTS, template_offsets
@@ -76,7 +81,7 @@ def _flight_height(z: np.ndarray, t: np.ndarray, windows: Sequence[tuple[float, 
     return z
 
 
-def _root_from_contacts(
+def root_from_contacts(
     rot: np.ndarray,
     offsets: np.ndarray,
     fps: float,
@@ -132,7 +137,7 @@ def _world_quats(q: np.ndarray, joints: Sequence[int]) -> dict[int, np.ndarray]:
     return out
 
 
-def _lock_feet(
+def lock_feet(
     q: np.ndarray, root: np.ndarray, offsets: np.ndarray, fps: float, tau: float = 0.08
 ) -> np.ndarray:
     """Pin the feet where they touch the ground (foot-skate clean-up, as done on motion capture).
@@ -187,19 +192,19 @@ def _lock_feet(
     return q
 
 
-def _support_height(pose: _Pose, heading: float) -> np.ndarray:
-    """Pelvis height (T,) that puts the pose's lowest joint on the ground (as in _root_from_contacts)."""
-    rot = _rotations(pose, heading)
+def support_height(pose: Pose, heading: float) -> np.ndarray:
+    """Pelvis height (T,) that puts the pose's lowest joint on the ground (as in root_from_contacts)."""
+    rot = rotations_from_pose(pose, heading)
     _, pos = forward_kinematics(rot, np.zeros(rot.shape[:1] + (3,)), template_offsets())
     return -_softmin(pos[..., 2] - JOINT_CLEARANCE, _SOFTMIN_TAU)
 
 
-def _drive_height(
-    pose: _Pose,
+def drive_height(
+    pose: Pose,
     t: np.ndarray,
     span: tuple[float, float],
-    a: _Pose,
-    b: _Pose,
+    a: Pose,
+    b: Pose,
     v_a: float,
     v_b: float,
     heading: float,
@@ -212,10 +217,10 @@ def _drive_height(
     landing) needs, with the feet staying on the ground.
     """
     alpha = np.linspace(0.0, 1.0, 65)
-    table = _Pose((len(alpha),))
+    table = Pose((len(alpha),))
     table.main = a.main + alpha[:, None, None] * (b.main - a.main)
     table.pre = a.pre + alpha[:, None, None] * (b.pre - a.pre)
-    heights = _support_height(table, heading)
+    heights = support_height(table, heading)
     inside = (t >= span[0]) & (t <= span[1])
     duration = span[1] - span[0]
     s = (t[inside] - span[0]) / duration

@@ -1,24 +1,28 @@
 """Action parameters: their specs, how they are drawn from the seed, and how overrides are checked.
 
-Parameters are drawn from ``numpy.random.default_rng(SeedSequence([seed, crc32(name)]))`` in a fixed order
-(every parameter is drawn even when overridden, so overriding one leaves the others unchanged) and are
-recorded in ``motion.source["params"]``.
+Parameters are drawn from ``rng_for(seed, "motion", name)`` (:mod:`usd_synth.randomize.seeding`, the
+project's one seeding rule: an action's stream depends on the seed and the action's name only) in a fixed
+order (every parameter is drawn even when overridden, so overriding one leaves the others unchanged) and
+are recorded in ``motion.source["params"]``.
+
+:class:`Param`, :data:`HEADING` and :func:`draw_params` are public because the catalogue
+(:mod:`~usd_synth.motion.library.catalogue`) declares every action's parameters with them.
 """
 
 from __future__ import annotations
 
 import math
-import zlib
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from usd_synth.errors import UsdSynthError
+from usd_synth.randomize.seeding import rng_for
 
 
 @dataclass(frozen=True)
-class _Param:
+class Param:
     """One action parameter: drawn uniformly from ``draw`` (or among ``choices``), overridable within
     ``limits`` (the range that still looks human)."""
 
@@ -49,19 +53,20 @@ class _Param:
         return number
 
 
-_HEADING = _Param(
+#: The facing parameter every action shares (0 unless overridden, so clips face -Y by default).
+HEADING = Param(
     (0.0, 0.0), (-360.0, 360.0), help="facing, degrees counter-clockwise from -Y (seen from above)"
 )
 
 
-def _draw_params(name: str, specs: dict[str, _Param], seed: int, overrides: dict[str, Any]) -> dict[str, Any]:
+def draw_params(name: str, specs: dict[str, Param], seed: int, overrides: dict[str, Any]) -> dict[str, Any]:
     """Draw every parameter in a fixed order from the (seed, action) stream, then apply the overrides."""
     unknown = sorted(set(overrides) - set(specs))
     if unknown:
         raise UsdSynthError(
             f"{name}: unknown parameter {', '.join(unknown)}; known parameters: {', '.join(specs)}"
         )
-    rng = np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(name.encode("utf-8"))]))
+    rng = rng_for(seed, "motion", name)
     params: dict[str, Any] = {}
     for key, spec in specs.items():
         params[key] = spec.sample(rng)

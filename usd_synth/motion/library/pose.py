@@ -1,4 +1,4 @@
-"""Joint-angle poses: the :class:`_Pose` container, key poses and their interpolation, Euler angles to
+"""Joint-angle poses: the :class:`Pose` container, key poses and their interpolation, Euler angles to
 quaternions, and head stabilisation.
 
 Angles are written in degrees per joint as extrinsic ``x, y, z`` rotations (``q = qx * qy * qz``) in SMPL's
@@ -8,6 +8,12 @@ shoulder flexion (arm forward) are negative x; knee flexion and ankle plantar-fl
 positive x; lowering the arm from the T-pose is negative z; spine flexion (bending forward) is positive x; a
 positive root x pitches the whole body forward. One-shot actions interpolate smooth key poses (monotone
 cubic, C1, no overshoot).
+
+Public (shared by the other library modules): :class:`Pose`, :func:`stand`, :func:`keyed` and
+:func:`smoothstep` build the angle curves of both the gaits (:mod:`~usd_synth.motion.library.gait`) and the
+one-shot actions (:mod:`~usd_synth.motion.library.actions`); :func:`rotations_from_pose` turns them into
+quaternions for them and for the ground module's support-height search; :func:`stabilise_head` keeps the
+gaze level in every action. Euler conversion and quaternion powers stay private.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from typing import Any
 import numpy as np
 from scipy.interpolate import PchipInterpolator
 
-from usd_synth.motion.model import REST_ROOT_QUAT
+from usd_synth.kinematics import REST_ROOT_QUAT
 from usd_synth.rotations import (
     axis_angle_to_quat,
     quat_about,
@@ -48,7 +54,7 @@ def _qpow(q: np.ndarray, t: float | np.ndarray) -> np.ndarray:
     return axis_angle_to_quat(quat_to_axis_angle(q) * np.asarray(t)[..., None])
 
 
-class _Pose:
+class Pose:
     """Joint angles for frames or key poses: ``main`` (…, 24, 3) and ``pre`` (…, 24, 3), degrees.
 
     A joint's rotation is ``euler(main) * euler(pre)``: ``pre`` acts first, for the few cases where an
@@ -61,12 +67,12 @@ class _Pose:
         self.main = np.zeros(shape + (NUM_JOINTS, 3))
         self.pre = np.zeros(shape + (NUM_JOINTS, 3))
 
-    def copy(self) -> _Pose:
-        out = _Pose()
+    def copy(self) -> Pose:
+        out = Pose()
         out.main, out.pre = self.main.copy(), self.pre.copy()
         return out
 
-    def set(self, **spec: Any) -> _Pose:
+    def set(self, **spec: Any) -> Pose:
         """Set joints by name: ``hip=(x, y, z)`` sets both sides (mirrored), ``left_hip=`` / ``right_hip=``
         one side (written in left-side convention), ``pre_<name>`` the pre-rotation, ``root`` the root."""
         for key, value in spec.items():
@@ -99,12 +105,12 @@ class _Pose:
             self.main[..., _J[joint], :] += v
 
 
-def _stand() -> _Pose:
+def stand() -> Pose:
     """A relaxed standing pose: arms hanging with the elbows slightly bent."""
-    return _Pose().set(shoulder=(2.0, 0.0, -74.0), elbow=(0.0, -14.0, 0.0), wrist=(0.0, 0.0, -5.0))
+    return Pose().set(shoulder=(2.0, 0.0, -74.0), elbow=(0.0, -14.0, 0.0), wrist=(0.0, 0.0, -5.0))
 
 
-def _keyed(t: np.ndarray, keys: Sequence[tuple[float, _Pose]]) -> _Pose:
+def keyed(t: np.ndarray, keys: Sequence[tuple[float, Pose]]) -> Pose:
     """Interpolate key poses at times ``t`` with monotone cubics (C1, no overshoot past the keys)."""
     times = np.array([k[0] for k in keys])
     order = np.argsort(times, kind="stable")
@@ -112,7 +118,7 @@ def _keyed(t: np.ndarray, keys: Sequence[tuple[float, _Pose]]) -> _Pose:
     if np.any(np.diff(times) <= 0):
         # Coinciding keys: keep their order, make the times strictly increasing.
         times = times + np.arange(len(times)) * 1e-6
-    out = _Pose((len(t),))
+    out = Pose((len(t),))
     for attr in ("main", "pre"):
         values = np.stack([getattr(keys[i][1], attr) for i in order])
         tt = np.clip(t, times[0], times[-1])
@@ -120,13 +126,13 @@ def _keyed(t: np.ndarray, keys: Sequence[tuple[float, _Pose]]) -> _Pose:
     return out
 
 
-def _smoothstep(x: np.ndarray) -> np.ndarray:
+def smoothstep(x: np.ndarray) -> np.ndarray:
     """0 → 1 with zero slope at both ends (C1), clipped outside [0, 1]."""
     x = np.clip(x, 0.0, 1.0)
     return x * x * (3.0 - 2.0 * x)
 
 
-def _rotations(pose: _Pose, heading: float) -> np.ndarray:
+def rotations_from_pose(pose: Pose, heading: float) -> np.ndarray:
     """Local quaternions (T, 24, 4) of a pose; the root gets the heading and the rest (stand-up) rotation."""
     q = quat_mul(_euler(pose.main), _euler(pose.pre))
     yaw = quat_about((0.0, 0.0, 1.0), math.radians(heading))
@@ -134,7 +140,7 @@ def _rotations(pose: _Pose, heading: float) -> np.ndarray:
     return q
 
 
-def _stabilise_head(q: np.ndarray, heading: float, strength: float) -> np.ndarray:
+def stabilise_head(q: np.ndarray, heading: float, strength: float) -> np.ndarray:
     """Turn the neck and head toward an upright, forward gaze (as people do: the eyes keep level while the
     trunk sways); ``strength`` 1 cancels the trunk's rotation fully, shared 40/60 by neck and head."""
     q = q.copy()

@@ -10,10 +10,11 @@ that group; nothing in the core changes.
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from usd_synth.errors import UsdSynthError
 from usd_synth.motion.model import Motion
@@ -69,13 +70,20 @@ def detect_format(path: Path) -> str:
             return name
     known = ", ".join(readers())
     raise UsdSynthError(
-        f"unknown motion format (none of the readers recognises it); use --format, one of: {known}", path
+        f"format: unknown motion format (none of the readers recognises it); use one of: {known}",
+        path,
+        field="format",
     )
 
 
 def read_motion(path: str | Path, format: str | None = None, fps: float | None = None,
-                refine: bool = False) -> Motion:  # fmt: skip
-    """Read a motion file (or folder) with the named reader, or the one its content matches."""
+                refine: bool = False, **options: Any) -> Motion:  # fmt: skip
+    """Read a motion file (or folder) with the named reader, or the one its content matches.
+
+    ``options`` are reader-specific keywords (e.g. the BVH reader's ``joint_map``, ``unit``,
+    ``target_fps``); one the chosen reader does not take is an error naming it, so a user who passes
+    ``unit`` for a ``.npy`` learns it was ignored instead of wondering why nothing changed.
+    """
     path = Path(path)
     if format is None:
         format = detect_format(path)
@@ -86,11 +94,18 @@ def read_motion(path: str | Path, format: str | None = None, fps: float | None =
     elif path.is_file() and path.stat().st_size == 0:
         raise UsdSynthError("file is empty", path)
     if fps is not None and not (fps > 0 and fps < 10_000):
-        raise UsdSynthError(f"--fps must be a positive frame rate, got {fps}", path)
+        raise UsdSynthError(f"fps must be a positive frame rate, got {fps}", path, field="fps")
     reader = readers()[format]
     if refine and not getattr(reader, "retargets", False):
-        log.warning("--refine has no effect on %s input: its rotations are taken as they are", format)
-    motion = reader.read(path, fps=fps, refine=refine)
+        log.warning("refine has no effect on %s input: its rotations are taken as they are", format)
+    options = {k: v for k, v in options.items() if v is not None}
+    if options:
+        accepted = inspect.signature(reader.read).parameters
+        takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
+        for key in options:
+            if key not in accepted and not takes_any:
+                raise UsdSynthError(f"{key} does not apply to {format} input", path, field=key)
+    motion = reader.read(path, fps=fps, refine=refine, **options)
     motion.source.setdefault("reader", format)
     motion.source.setdefault("file", path.name)
     return motion

@@ -63,7 +63,9 @@ class AmassReader:
         rate = arrays.get("mocap_framerate", arrays.get("mocap_frame_rate"))
         if fps is None:
             if rate is None:
-                raise UsdSynthError("AMASS archive has no 'mocap_framerate'; give --fps", path)
+                raise UsdSynthError(
+                    "AMASS archive has no 'mocap_framerate'; give fps", path, mentions=("fps",)
+                )
             fps = float(np.asarray(rate).reshape(-1)[0])
         source = {"reader": self.name, "file": path.name, "frame_conversion": "z_up_as_is"}
         if "betas" in arrays:

@@ -19,7 +19,8 @@ import numpy as np
 
 from usd_synth import safe_pickle
 from usd_synth.errors import UsdSynthError
-from usd_synth.motion.model import REST_ROOT_QUAT, Motion
+from usd_synth.kinematics import REST_ROOT_QUAT
+from usd_synth.motion.model import Motion
 from usd_synth.motion.readers.amass import SMPL_TEMPLATE_PELVIS
 from usd_synth.motion.readers.arrays import Y_UP_TO_Z_UP, check_array, fps_or
 from usd_synth.rotations import axis_angle_to_quat, quat_mul

@@ -1,4 +1,9 @@
-"""Stage conventions shared by every file usd-synth writes (Z up, metres, time codes = frames)."""
+"""Authoring USD files the usd-synth way: stage conventions, atomic writes, crate sidecars, opening files.
+
+Every file usd-synth writes (motions, bodies, actors and, later, composed scenes) goes through
+:func:`authoring_stage`: Z up, 1 unit = 1 m, time codes = frames, written atomically; and every file it
+reads through :func:`open_stage`, which turns USD's errors into one clear line.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,9 @@ from usd_synth.errors import UsdSynthError
 from usd_synth.fileio import atomic_path
 
 USD_SUFFIXES = (".usd", ".usda", ".usdc")
+
+#: customData key under which usd-synth keeps what it knows about an asset (label, provenance, body).
+METADATA_KEY = "usdSynth"
 
 
 def check_usd_path(path: str | Path) -> Path:
