@@ -6,7 +6,7 @@ from usd_synth.motion.retarget import retarget_positions
 from usd_synth.rotations import quat_angle
 from usd_synth.skeleton import JOINT_INDEX
 
-from .conftest import smooth_random_motion
+from ..conftest import smooth_random_motion
 
 
 def test_exact_for_rigid_input(random_motion):

@@ -10,8 +10,8 @@ from usd_synth.motion.readers import detect_format, read_motion, readers
 from usd_synth.motion.readers.humanml3d import features_to_joints
 from usd_synth.rotations import axis_angle_to_quat, quat_angle
 
-from .conftest import smooth_random_motion, yup
-from .inputs import amass_npz, h36m_camera_joints, humanml3d_features, humanml3d_joints, joints2smpl_folder
+from ..conftest import smooth_random_motion, yup
+from ..inputs import amass_npz, h36m_camera_joints, humanml3d_features, humanml3d_joints, joints2smpl_folder
 
 
 def test_all_builtin_readers_are_registered():

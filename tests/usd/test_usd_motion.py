@@ -10,8 +10,8 @@ from usd_synth.usd.authoring import samples_path
 from usd_synth.usd.motion_io import joint_world_positions_from_usd, read_motion_usd, write_motion
 from usd_synth.usd.validate import errors, omni_available, usd_validation_issues, validate_file
 
-from .conftest import smooth_random_motion, yup
-from .inputs import amass_npz, h36m_camera_joints, humanml3d_joints
+from ..conftest import smooth_random_motion, yup
+from ..inputs import amass_npz, h36m_camera_joints, humanml3d_joints
 
 needs_omni = pytest.mark.skipif(not omni_available(), reason="omniverse-asset-validator not installed")
 

@@ -22,7 +22,7 @@ from usd_synth.usd.body_io import read_body, write_actor, write_body
 from usd_synth.usd.motion_io import write_motion
 from usd_synth.usd.validate import errors, omni_available, validate_file
 
-from .conftest import smooth_random_motion
+from ..conftest import smooth_random_motion
 
 
 def walk(frames: int) -> Motion:

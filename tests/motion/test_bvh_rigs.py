@@ -26,7 +26,7 @@ from usd_synth.motion.readers.bvh_rigs import load_joint_map, match_names, norma
 from usd_synth.skeleton import JOINT_INDEX, SMPL_JOINTS, SMPL_PARENTS
 from usd_synth.usd.motion_io import joint_world_positions_from_usd, write_motion
 
-from .conftest import smooth_random_motion
+from ..conftest import smooth_random_motion
 
 Z_TO_Y = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])  #: (x, y, z) -> (x, z, -y)
 #: The joints the acceptance compares (the BVH's own positions against UsdSkel's).

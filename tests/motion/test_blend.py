@@ -24,7 +24,7 @@ from usd_synth.rotations import quat_about, quat_apply, quat_mul
 from usd_synth.skeleton import SMPL_PARENTS
 from usd_synth.usd.motion_io import joint_world_positions_from_usd, write_motion
 
-from .conftest import smooth_random_motion
+from ..conftest import smooth_random_motion
 
 
 def walk_steps(seed: int, fps: float, steps: float, name: str = "walk") -> Motion:

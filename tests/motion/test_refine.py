@@ -5,7 +5,7 @@ import pytest
 
 from usd_synth.motion.retarget import retarget_positions
 
-from .conftest import smooth_random_motion
+from ..conftest import smooth_random_motion
 
 pytest.importorskip("torch")
 
@@ -30,7 +30,7 @@ def test_cli_refine(tmp_path):
     from click.testing import CliRunner
     from usd_synth.cli.main import cli
 
-    from .inputs import humanml3d_joints
+    from ..inputs import humanml3d_joints
 
     m = smooth_random_motion(num_frames=30, fps=20, seed=2)
     joints = humanml3d_joints(m, noise=0.01, seed=4)

@@ -6,8 +6,8 @@ import pytest
 from usd_synth.errors import UsdSynthError
 from usd_synth.motion.readers import detect_format, read_motion
 
-from .conftest import smooth_random_motion
-from .inputs import bvh_text
+from ..conftest import smooth_random_motion
+from ..inputs import bvh_text
 
 
 def test_bvh_round_trip(tmp_path):

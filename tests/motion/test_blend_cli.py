@@ -12,7 +12,7 @@ from usd_synth.motion.library import make_motion
 from usd_synth.motion.model import Motion
 from usd_synth.usd.motion_io import read_motion_usd, write_motion
 
-from .conftest import smooth_random_motion
+from ..conftest import smooth_random_motion
 
 
 def run(*args: object):
@@ -136,7 +136,7 @@ def test_bad_inputs_are_one_line_exit_2(inputs, tmp_path) -> None:
 
 def test_joint_files_blend_after_import(tmp_path) -> None:
     """Any readable motion file is an input: here a HumanML3D-style joints array, retargeted on read."""
-    from .inputs import humanml3d_joints
+    from ..inputs import humanml3d_joints
 
     joints = tmp_path / "t2m.npy"
     np.save(joints, humanml3d_joints(smooth_random_motion(num_frames=40, fps=20.0)))

@@ -13,8 +13,8 @@ import pytest
 from usd_synth.errors import UsdSynthError
 from usd_synth.motion.hooks import get_hook, load_hooks, motion_from_hook, parse_hook
 
-from .conftest import smooth_random_motion
-from .inputs import h36m_camera_joints, humanml3d_joints
+from ..conftest import smooth_random_motion
+from ..inputs import h36m_camera_joints, humanml3d_joints
 
 PY = sys.executable
 
