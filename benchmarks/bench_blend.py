@@ -6,9 +6,12 @@ when a GPU is present, the numpy reference (float64), a vectorized SciPy impleme
 composition ``a * exp(w log(a^-1 b))`` over all joint-frames at once, one call per weight) and a SciPy
 ``Slerp`` loop (one ``Slerp`` per pair, frame and joint, evaluated at all weights; timed on a subset);
 and the speed-up of Warp CPU over vectorized SciPy. Also the whole library blend (alignment, root,
-quality) of one pair at all weights.
+quality) of one pair at all weights, and with ``--dtw-frames N`` the time and peak memory (maximum
+resident set size, in a fresh process) of one DTW blend of two N-frame motions (issue 11: the band-only
+DTW keeps 20,000 frames under 0.5 GB where the full matrices needed about 13 GB).
 
     python benchmarks/bench_blend.py [--pairs 64] [--weights 9] [--frames 200] [--repeats 3]
+                                     [--dtw-frames 20000]
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -50,6 +54,26 @@ def scipy_slerp_loop(a: np.ndarray, b: np.ndarray, weights: np.ndarray, items: i
     return items * len(weights)
 
 
+def dtw_blend_memory(frames: int) -> dict[str, float]:
+    """Seconds and peak resident memory (MB) of one DTW blend of two ``frames``-long motions (not gaits,
+    so the band DTW runs), measured in a fresh process."""
+    root = Path(__file__).resolve().parents[1]
+    code = (
+        "import resource, sys, time\n"
+        f"sys.path.insert(0, {str(root)!r})\n"
+        "from tests.conftest import smooth_random_motion\n"
+        "from usd_synth.motion.blend import blend\n"
+        f"a = smooth_random_motion(num_frames={frames}, seed=1)\n"
+        f"b = smooth_random_motion(num_frames={frames}, seed=2)\n"
+        "t = time.perf_counter()\n"
+        "blend(a, b, 0.5, device='numpy', gait=False)\n"
+        "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
+    seconds, rss_kb = out.stdout.split()[-2:]
+    return {"frames": frames, "seconds": round(float(seconds), 2), "peak_rss_mb": round(int(rss_kb) / 1024)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=64)
@@ -57,6 +81,7 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--slerp-items", type=int, default=2000, help="joint-frames for the Slerp loop")
+    parser.add_argument("--dtw-frames", type=int, default=0, help="also measure a DTW blend this long")
     args = parser.parse_args()
 
     rng = np.random.default_rng(np.random.SeedSequence([2024, 4]))
@@ -136,6 +161,8 @@ def main() -> None:
         best_of(args.repeats, lambda: blend_motions(ma, mb, weights, device="cpu")), 4
     )
 
+    if args.dtw_frames:
+        results["dtw_blend"] = dtw_blend_memory(args.dtw_frames)
     results["joint_frames_per_s"] = {k: round(v) for k, v in rates.items()}
     results["speedup_warp_cpu_over_scipy_vectorized"] = round(
         rates["warp_cpu"] / rates["scipy_vectorized"], 2

@@ -1,4 +1,9 @@
-"""``usd-synth blend A B``: time-aligned rotation-space blends of two motions, one file per weight."""
+"""``usd-synth blend A B``: time-aligned rotation-space blends of two motions, one file per weight.
+
+Blends the quality check rejects are never shipped silently: they go into a ``rejected/`` folder beside
+the output (``OUT_DIR/rejected/`` with ``--weights``, ``rejected/OUT.usd`` next to ``OUT.usd`` with
+``--weight``) and are reported as rejected, or are left out with ``--drop-rejected``.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,19 @@ import click
 
 from usd_synth.errors import UsdSynthError
 
-from .common import Command, LibraryChoice, device_option, output_option, overwrite_option
+from .common import (
+    FLOAT,
+    Command,
+    LibraryChoice,
+    check_output_file,
+    check_output_folder,
+    device_option,
+    output_option,
+    overwrite_option,
+)
+
+#: Where blends the quality check rejects are written (beside the output), unless --drop-rejected.
+REJECTED_DIR = "rejected"
 
 
 def _parse_weights(text: str) -> list[float]:
@@ -32,7 +49,7 @@ def _summary(path: Path, motion) -> str:
 @click.argument("a", type=click.Path(path_type=Path))
 @click.argument("b", type=click.Path(path_type=Path))
 @output_option("Output motion USD (with --weight) or a folder (with --weights).")
-@click.option("--weight", type=float, default=None, help="Blend weight in [0, 1]: 0 gives A, 1 gives B.")
+@click.option("--weight", type=FLOAT, default=None, help="Blend weight in [0, 1]: 0 gives A, 1 gives B.")
 @click.option(
     "--weights",
     default=None,
@@ -60,10 +77,14 @@ def _summary(path: Path, motion) -> str:
     help="a: on A's timeline; blend: the duration interpolated between A's and B's with the weight.",
 )
 @click.option(
-    "--band", type=float, default=0.25, show_default=True, help="DTW band, a fraction of A's frames."
+    "--band", type=FLOAT, default=0.25, show_default=True, help="DTW band, a fraction of A's frames."
 )
 @click.option("--cleanup", is_flag=True, help="Clean up foot contacts (remove skate and ground penetration).")
-@click.option("--drop-rejected", is_flag=True, help="Do not write blends that fail the quality thresholds.")
+@click.option(
+    "--drop-rejected",
+    is_flag=True,
+    help="Do not write blends that fail the quality thresholds (default: write them into rejected/).",
+)
 @device_option("auto")
 @click.option("--usda", is_flag=True, help="With --weights: write text .usda files instead of .usd crate.")
 @overwrite_option("With --weights: replace an existing, non-empty OUT folder.")
@@ -108,9 +129,9 @@ def blend(
     if formula == "synthda" and duration != "a":
         raise UsdSynthError("--formula synthda always uses A's timeline; drop --duration")
     if weight is not None:
-        check_usd_path(out)
-    elif out.exists() and (not out.is_dir() or (any(out.iterdir()) and not overwrite)):
-        raise UsdSynthError("output folder exists and is not empty; choose another or pass --overwrite", out)
+        check_output_file(check_usd_path(out))
+    else:  # before the work: a full folder, a file, or the working folder (never replaced)
+        check_output_folder(out, overwrite)
 
     motion_a = read_motion(a)
     motion_b = read_motion(b)
@@ -132,19 +153,24 @@ def blend(
 
     if weight is not None:
         m = blends[0]
-        if drop_rejected and m.source["quality"]["rejected"]:
-            click.echo(f"not written ({'; '.join(m.source['quality']['reasons'])}): {out}")
-            return
+        if m.source["quality"]["rejected"]:
+            if drop_rejected:
+                click.echo(f"not written ({'; '.join(m.source['quality']['reasons'])}): {out}")
+                return
+            out = out.parent / REJECTED_DIR / out.name
         write_motion(m, out)
         click.echo(_summary(out, m))
         return
     files = output_names(a, b, w_list, ".usda" if usda else ".usd")
     lines = []
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, overwrite=overwrite, field="out") as tmp:
         for name, m in zip(files, blends, strict=True):
-            if drop_rejected and m.source["quality"]["rejected"]:
-                lines.append(f"not written ({'; '.join(m.source['quality']['reasons'])}): {out / name}")
-                continue
+            if m.source["quality"]["rejected"]:
+                if drop_rejected:
+                    lines.append(f"not written ({'; '.join(m.source['quality']['reasons'])}): {out / name}")
+                    continue
+                name = f"{REJECTED_DIR}/{name}"
+                (tmp / REJECTED_DIR).mkdir(exist_ok=True)
             write_motion(m, tmp / name)
             lines.append(_summary(out / name, m))
     for line in lines:

@@ -8,7 +8,15 @@ import click
 
 from usd_synth.errors import UsdSynthError
 
-from .common import Command, LibraryChoice, device_option, output_option, progress, seed_option
+from .common import (
+    Command,
+    LibraryChoice,
+    check_output_file,
+    device_option,
+    output_option,
+    progress,
+    seed_option,
+)
 
 _PATH = click.Path(path_type=Path)
 
@@ -42,6 +50,7 @@ def body(out: Path, model: str, smpl_dir: Path | None, seed: int, overrides: tup
     from usd_synth.usd.body_io import write_body
 
     check_usd_path(out)
+    check_output_file(out)
     b = make_body(model, seed, parse_overrides(overrides), smpl_dir)
     write_body(b, out)
     click.echo(
@@ -64,6 +73,7 @@ def actor(motion_file: Path, out: Path, body_file: Path | None, seed: int | None
     from usd_synth.usd.body_io import read_body, write_actor
 
     check_usd_path(out)
+    check_output_file(out)
     if body_file is not None and seed is not None:
         raise UsdSynthError("give either --body or --seed, not both")
     m = read_motion(motion_file)
@@ -82,8 +92,10 @@ def actor(motion_file: Path, out: Path, body_file: Path | None, seed: int | None
 def bake(src: Path, out: Path, device: str) -> None:
     """Bake every skinned mesh of SRC into time-sampled points and normals (world space)."""
     from usd_synth.kernels.device import resolve_device
+    from usd_synth.usd.authoring import check_usd_path
     from usd_synth.usd.bake import bake_file
 
+    check_output_file(check_usd_path(out))
     dev = resolve_device(device)
     summary = bake_file(src, out, dev, progress=lambda it, length: progress(it, "baking", length=length))
     click.echo(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib
+import math
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -115,25 +116,65 @@ class LibraryChoice(click.Choice):
         return tuple(getattr(importlib.import_module(module), name))
 
 
+# ------------------------------------------------------------------------------------------- types ----
+class FiniteFloat(click.ParamType):
+    """A float that is a number: ``nan``, ``inf`` and ``-inf`` are refused as usage errors."""
+
+    name = "float"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, float) and math.isfinite(value):
+            return value
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+#: Every float option of the CLI.
+FLOAT = FiniteFloat()
+#: Seeds: non-negative, as numpy's SeedSequence wants them.
+SEED = click.IntRange(0, 2**63 - 1)
+
+
+def check_output_file(out: Path) -> Path:
+    """Refuse an ``-o`` file name that cannot be written (a folder, under a file, too long) before work."""
+    from usd_synth.fileio import check_output_file as check
+
+    return check(out, field="out")
+
+
+def check_output_folder(out: Path, overwrite: bool = False, replaceable: Iterable[str] | None = None) -> Path:
+    """Refuse an ``-o`` folder that is not empty (without ``--overwrite``) or may never be replaced."""
+    from usd_synth.fileio import check_output_dir
+
+    names = None if replaceable is None else tuple(replaceable)
+    return check_output_dir(out, overwrite=overwrite, field="out", replaceable=names)
+
+
 # ----------------------------------------------------------------------------------------- options ----
 def output_option(help: str, *, default: str | None = None, folder: bool = False) -> Callable[[F], F]:
     """``-o/--output`` (parameter ``out``, a Path): required unless a ``default`` is given; ``folder``
     refuses an existing file."""
+    # click 8.5 lets an explicit ``default=None`` satisfy ``required``: pass a default only when there is one.
+    extra: dict[str, Any] = {} if default is None else {"default": default, "show_default": True}
     return click.option(
         "-o",
         "--output",
         "out",
         required=default is None,
-        default=default,
-        show_default=default is not None,
         type=click.Path(path_type=Path, file_okay=not folder),
         help=help,
+        **extra,
     )
 
 
 def seed_option(help: str = "Run seed.", *, default: int | None = 0) -> Callable[[F], F]:
     """``--seed N``: every random choice follows from it (same seed, same output)."""
-    return click.option("--seed", type=int, default=default, show_default=default is not None, help=help)
+    return click.option("--seed", type=SEED, default=default, show_default=default is not None, help=help)
 
 
 def device_option(default: str = "cpu") -> Callable[[F], F]:

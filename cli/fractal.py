@@ -9,7 +9,9 @@ import click
 from usd_synth.errors import UsdSynthError
 
 from .common import (
+    FLOAT,
     Command,
+    check_output_folder,
     device_option,
     output_option,
     overwrite_option,
@@ -51,21 +53,21 @@ from .common import (
 )
 @click.option(
     "--val-fraction",
-    type=float,
+    type=FLOAT,
     default=0.0,
     show_default=True,
     help="Fraction of each class's clips (or of all clips) written to the val split.",
 )
 @click.option(
     "--variation-p",
-    type=float,
+    type=FLOAT,
     default=0.2,
     show_default=True,
     help="Probability that a system gets a non-linear variation.",
 )
 @click.option(
     "--instance-jitter",
-    type=float,
+    type=FLOAT,
     default=1.0,
     show_default=True,
     help="Strength of the per-clip perturbation of the class parameters (0: copies).",
@@ -95,8 +97,8 @@ def fractal(
 ) -> None:
     """Generate animated IFS fractal clips (formula-driven video pre-training data)."""
     from usd_synth.fractal.dataset import FractalDatasetSpec, generate_dataset
-    from usd_synth.fractal.emulation import load_emulation
     from usd_synth.kernels.device import resolve_device
+    from usd_synth.output_limits import check_fractal
 
     # Which flags go together is the CLI's business (the spec has no "unlabelled" switch: unlabelled_clips
     # > 0 selects that mode); every value is checked by the library.
@@ -106,6 +108,7 @@ def fractal(
         raise UsdSynthError("--classes is required (or pass --unlabelled --clips N)")
     if not unlabelled and clips is not None:
         raise UsdSynthError("--clips is for --unlabelled mode; use --clips-per-class with --classes")
+    check_output_folder(out, overwrite)  # before any work: a full folder, the working folder, a file
     spec = FractalDatasetSpec(
         classes=classes or 0,
         clips_per_class=0 if unlabelled else clips_per_class,
@@ -121,9 +124,15 @@ def fractal(
         variation_p=variation_p,
         instance_jitter=instance_jitter,
         seed=seed,
-        emulation=load_emulation(emulation),
+        emulation=_load_emulation(emulation),
     )
     spec.validate()  # before starting Warp, so bad input fails fast
+    check_fractal(
+        clips=(clips or 0) if unlabelled else (classes or 0) * clips_per_class,
+        clips_field="clips" if unlabelled else "clips_per_class",
+        frames=frames, size=size, points=points, iterations=iterations, color=color,
+        video_format=video_format, workers=max(workers, 1), out=out,
+    )  # fmt: skip
     dev = resolve_device(device)
     with progress_callback("fractal clips") as progress:
         manifest = generate_dataset(
@@ -132,3 +141,24 @@ def fractal(
     n = len(manifest["clips"])
     bad = manifest["degenerate_clips"]
     click.echo(f"wrote {n} clips to {out}" + (f" ({bad} kept although degenerate)" if bad else ""))
+
+
+#: Largest --emulate JSON file read (a config of overrides is a few kB).
+MAX_EMULATION_BYTES = 1 << 20
+
+
+def _load_emulation(value: str):
+    """``--emulate``: none, default, or a JSON file; a file too big or nested too deep is one clear line."""
+    from usd_synth.fractal.emulation import load_emulation
+
+    path = Path(value)
+    if value not in ("none", "default") and path.is_file() and path.stat().st_size > MAX_EMULATION_BYTES:
+        raise UsdSynthError(
+            f"--emulate: the file is larger than {MAX_EMULATION_BYTES // 1024} KiB; an emulation config is a "
+            "small JSON object",
+            path,
+        )
+    try:
+        return load_emulation(value)
+    except RecursionError:
+        raise UsdSynthError("--emulate: the JSON is nested too deeply", path) from None

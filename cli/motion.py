@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from .common import Group, LibraryChoice, output_option, seed_option
+from .common import FLOAT, Group, LibraryChoice, check_output_file, output_option, seed_option
 
 #: ``--format``: a reader's name (``usd-synth motion formats``); the library detects it when not given.
 _format_option = click.option(
@@ -31,7 +31,7 @@ def motion() -> None:
 @_format_option
 @click.option(
     "--fps",
-    type=float,
+    type=FLOAT,
     default=None,
     help="Frame rate of the input's frames (overrides the file's own; needed where the format has none).",
 )
@@ -50,7 +50,7 @@ def motion() -> None:
     default=None,
     help="BVH: length unit of the file (default: detected from the skeleton's size).",
 )
-@click.option("--target-fps", "target_fps", type=float, default=None, help="BVH: resample to this rate.")
+@click.option("--target-fps", "target_fps", type=FLOAT, default=None, help="BVH: resample to this rate.")
 @click.option(
     "--up-axis", "up_axis", type=LibraryChoice("usd_synth.motion.readers.bvh:UP_AXES"), default=None,
     help="BVH: the file's up axis (default y).",
@@ -75,6 +75,7 @@ def import_(
     from usd_synth.usd.authoring import check_usd_path
 
     check_usd_path(out)
+    check_output_file(out)
     m = read_motion(src, format=fmt, fps=fps, refine=refine, **options)
     _write_and_report(m, out, label)
 
@@ -118,6 +119,7 @@ def _run_hook_command(name: str, hooks_file: Path | None, out: Path, keep_dir: P
     from usd_synth.usd.authoring import check_usd_path
 
     check_usd_path(out)
+    check_output_file(out)
     hook = get_hook(name, hooks_file)
     if keep_dir is not None:
         m = motion_from_hook(hook, keep_dir, label=label, **inputs)
@@ -178,27 +180,36 @@ def hooks(hooks_file: Path | None) -> None:
 @click.argument("name")
 @output_option("Output motion USD (.usd crate, .usda text).")
 @seed_option("Varies speed, amplitude and style.")
-@click.option("--seconds", type=float, default=None, help="Duration (default: per action).")
-@click.option("--fps", type=float, default=30.0, show_default=True, help="Frame rate of the clip.")
+@click.option("--seconds", type=FLOAT, default=None, help="Duration (default: per action).")
+@click.option("--fps", type=FLOAT, default=30.0, show_default=True, help="Frame rate of the clip.")
 def builtin(name: str, out: Path, seed: int, seconds: float | None, fps: float) -> None:
     """Generate the built-in action NAME (see `usd-synth motion list`)."""
-    from usd_synth.motion.library import make_motion
+    from usd_synth.output_limits import check_motion_length
     from usd_synth.usd.authoring import check_usd_path
-    from usd_synth.usd.motion_io import write_motion
 
     check_usd_path(out)
+    check_output_file(out)
+    if fps > 0 and (seconds is None or seconds > 0):  # the library tells other values
+        check_motion_length(seconds or 0.0, fps)  # before generating anything
+    from usd_synth.motion.library import make_motion  # noqa: I001 - after the cheap checks
+    from usd_synth.usd.motion_io import write_motion
+
     m = make_motion(name, seed=seed, seconds=seconds, fps=fps)
     write_motion(m, out)
     click.echo(f"wrote {out}: {name} (seed {seed}), {m.num_frames} frames at {m.fps:g} fps")
 
 
 @motion.command("list")
-def list_() -> None:
-    """List the built-in actions, one per line."""
-    from usd_synth.motion.library import ACTIONS
+@click.option("--long", "long_", is_flag=True, help="Also show each action's description and parameters.")
+def list_(long_: bool) -> None:
+    """List the built-in actions, one per line (--long: with description, parameters and ranges)."""
+    from usd_synth.motion.library import ACTIONS, describe
 
     for name in ACTIONS:
-        click.echo(name)
+        if long_:
+            click.echo("\n".join(describe(name)))
+        else:
+            click.echo(name)
 
 
 @motion.command("info")

@@ -19,7 +19,17 @@ from pathlib import Path
 import pytest
 
 #: Top-level modules that form the base layer: they may import each other, never a subpackage.
-BASE = {"usd_synth", "skeleton", "kinematics", "rotations", "errors", "fileio", "safe_pickle", "executors"}
+BASE = {
+    "usd_synth",
+    "skeleton",
+    "kinematics",
+    "rotations",
+    "errors",
+    "fileio",
+    "safe_pickle",
+    "executors",
+    "limits",
+}
 
 #: Packages that live outside ``usd_synth/`` in the source tree but install inside it.
 EXTRA_PACKAGES = ("usd_synth.cli",)

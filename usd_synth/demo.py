@@ -2,7 +2,9 @@
 
 1. every built-in action as an animated SMPL-24 motion USD;
 2. each motion on its own sampled Anny body (a skinned actor);
-3. a real-mix of two walks of different styles at three weights (time-aligned rotation blending);
+3. a real-mix of two walks of different styles at three weights (time-aligned rotation blending); blends
+   the quality check rejects are left out and listed, with the reasons, under ``rejected_blends`` in the
+   summary (``keep_rejected=True`` writes them anyway, marked ``rejected``);
 4. a small fractal pre-training set.
 
 Every USD file is checked with USD's validators (and NVIDIA's asset validator when installed). Later
@@ -19,14 +21,17 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from usd_synth.fileio import atomic_path
-from usd_synth.motion.library import ACTIONS, make_motion
+from usd_synth.fileio import atomic_dir, atomic_path
+from usd_synth.motion.library import make_motion
 from usd_synth.motion.summary import summarize
 from usd_synth.randomize import rng_for
 from usd_synth.usd.motion_io import write_motion
 from usd_synth.usd.validate import errors, validate_file
 
 BLEND_WEIGHTS = (0.25, 0.5, 0.75)
+#: The built-in actions the demo shows: one of each kind (gaits, gestures, a fall, a transition, stillness),
+#: not the whole library, so the demo stays short.
+DEMO_ACTIONS = ("walk", "run", "wave", "squat", "fall_forward", "sit_down", "idle")
 
 
 def _plain(items: Iterable, n: int) -> Iterator:
@@ -39,7 +44,14 @@ def demo_seeds(seed: int) -> dict[str, Any]:
     ``rng_for(seed, "demo")``, so the demo's bodies spread over ages and heights (consecutive body seeds are
     stratified, see :func:`usd_synth.body.shapes.seed_strata`)."""
     base, second_walk = (int(x) for x in rng_for(seed, "demo").integers(0, 2**31, size=2))
-    return {"bodies": {name: base + k for k, name in enumerate(ACTIONS)}, "second_walk": second_walk}
+    return {"bodies": {name: base + k for k, name in enumerate(DEMO_ACTIONS)}, "second_walk": second_walk}
+
+
+#: What the demo writes at the top of its folder; a folder holding only these is a previous demo's output,
+#: replaced without ``overwrite``.
+DEMO_OUTPUTS = ("motions", "actors", "blends", "fractal", "summary.json")
+#: Rough size of the demo's output (checked against the free space before starting).
+DEMO_BYTES_ESTIMATE = 60e6
 
 
 def run_demo(
@@ -47,8 +59,30 @@ def run_demo(
     seed: int = 0,
     progress: Callable[[Iterable, int], Iterator] = _plain,
     fractal: bool = True,
+    overwrite: bool = False,
+    keep_rejected: bool = False,
 ) -> dict[str, Any]:
-    """Write the demo into ``out`` and return (and save as ``out/summary.json``) what was made."""
+    """Write the demo into ``out`` and return (and save as ``out/summary.json``) what was made.
+
+    The folder is built beside ``out`` under a temporary name and renamed into place at the end, so an
+    error or interruption leaves nothing behind; a non-empty ``out`` is refused unless ``overwrite`` (or it
+    holds only a previous demo's output). Blends the quality check rejects are left out unless
+    ``keep_rejected``; the summary lists them under ``rejected_blends``.
+    """
+    from usd_synth.output_limits import check_disk
+
+    check_disk(out, DEMO_BYTES_ESTIMATE)
+    with atomic_dir(out, overwrite=overwrite, field="out", replaceable=DEMO_OUTPUTS) as tmp:
+        return _run_demo(tmp, seed, progress, fractal, keep_rejected)
+
+
+def _run_demo(
+    out: Path,
+    seed: int,
+    progress: Callable[[Iterable, int], Iterator],
+    fractal: bool,
+    keep_rejected: bool = False,
+) -> dict[str, Any]:
     from usd_synth.body import make_body
     from usd_synth.body.actor import make_actor
     from usd_synth.motion.blend import blend_motions
@@ -64,7 +98,12 @@ def run_demo(
         })  # fmt: skip
 
     seeds = demo_seeds(seed)
-    steps = [("motion", name) for name in ACTIONS] + [("actor", name) for name in ACTIONS] + [("blend", "")]
+    dropped: list[dict[str, Any]] = []  # blends the quality check rejected (left out unless keep_rejected)
+    steps = (
+        [("motion", name) for name in DEMO_ACTIONS]
+        + [("actor", name) for name in DEMO_ACTIONS]
+        + [("blend", "")]
+    )
     motions = {}
     for kind, name in progress(steps, len(steps)):
         if kind == "motion":
@@ -80,10 +119,17 @@ def run_demo(
         else:
             a, b = motions["walk"], make_motion("walk", seed=seeds["second_walk"], fps=20.0)
             for w, mixed in zip(BLEND_WEIGHTS, blend_motions(a, b, list(BLEND_WEIGHTS)), strict=True):
-                path = write_motion(mixed, out / "blends" / f"walk_walk_w{w:.2f}.usd")
                 quality = mixed.source.get("quality", {})
-                record("blend", path, "walk", mixed, weight=w, foot_skate_m_s=quality.get("foot_skate"))
-    report: dict[str, Any] = {"seed": seed, "files": rows}
+                if quality.get("rejected") and not keep_rejected:
+                    # Never shipped silently: left out, and listed in the summary with the reasons.
+                    dropped.append(
+                        {"kind": "blend", "label": "walk", "weight": w, "reasons": quality["reasons"]}
+                    )
+                    continue
+                path = write_motion(mixed, out / "blends" / f"walk_walk_w{w:.2f}.usd")
+                record("blend", path, "walk", mixed, weight=w, foot_skate_m_s=quality.get("foot_skate"),
+                       rejected=bool(quality.get("rejected")))  # fmt: skip
+    report: dict[str, Any] = {"seed": seed, "files": rows, "rejected_blends": dropped}
     if fractal:
         report["fractal"] = _fractal(out / "fractal", seed)
     with atomic_path(out / "summary.json") as tmp:

@@ -14,7 +14,7 @@ from usd_synth.body import make_body
 from usd_synth.body.anny_body import BONE_TO_JOINT, bone_joint_map, load_assets, rest_shape, skin_weights
 from usd_synth.body.model import limit_influences
 from usd_synth.errors import UsdSynthError
-from usd_synth.skeleton import JOINT_INDEX, NUM_JOINTS, joint_paths, template_offsets
+from usd_synth.skeleton import JOINT_INDEX, NUM_JOINTS, SMPL_PARENTS, joint_paths, template_offsets
 from usd_synth.usd.body_io import read_body, write_body
 
 
@@ -62,12 +62,16 @@ def test_joints_sit_inside_the_body(body) -> None:
         assert np.median(dist) < 0.12, name
 
 
-def test_rest_pose_is_smpl_rest_pose(body) -> None:
-    """Offsets point where SMPL's template points each primary bone: motion rotations mean the same."""
+def test_rest_pose_limbs_follow_smpl_torso_keeps_its_shape(body) -> None:
+    """Limb offsets point where SMPL's template points them (motion rotations mean the same); the torso
+    chain keeps the body's own bone directions (no shrug, its own spine curve and collar slope)."""
     off, tmpl = body.offsets(), template_offsets()
-    for j in (JOINT_INDEX[n] for n in ("left_elbow", "right_wrist", "left_knee", "neck")):
+    for j in (JOINT_INDEX[n] for n in ("left_elbow", "right_wrist", "left_knee", "right_hand")):
         cos = off[j] @ tmpl[j] / np.linalg.norm(off[j]) / np.linalg.norm(tmpl[j])
         assert cos > 1 - 1e-9
+    for name in ("spine1", "spine2", "spine3", "neck", "head", "left_collar", "right_shoulder"):
+        j = JOINT_INDEX[name]
+        np.testing.assert_allclose(off[j], body.joints[j] - body.joints[SMPL_PARENTS[j]], atol=1e-12)
     # Anny is modelled in an A-pose: the shoulders' bind orientations really turn the arms down.
     shoulder = body.bind_rotations[JOINT_INDEX["left_shoulder"]]
     assert np.degrees(np.arccos((np.trace(shoulder) - 1) / 2)) > 20

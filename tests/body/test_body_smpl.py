@@ -99,6 +99,10 @@ def test_make_body_smpl_seeded_and_overrides(smpl_dir: Path) -> None:
     assert not np.allclose(a.points, c.points)
     d = make_body("smpl", 3, {"betas": "1,2", "beta3": "-1", "gender": "female"}, smpl_dir)
     assert d.params["betas"][:4] == [1.0, 2.0, 0.0, -1.0] and d.params["gender"] == "female"
+    # SMPL has no finger bones: its hands stay open.
+    assert make_body("smpl", 3, {"hands": "open"}, smpl_dir).points.shape == d.points.shape
+    with pytest.raises(UsdSynthError, match="only hands=open"):
+        make_body("smpl", 3, {"hands": "relaxed"}, smpl_dir)
 
 
 @pytest.mark.parametrize(

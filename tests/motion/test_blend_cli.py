@@ -143,4 +143,30 @@ def test_joint_files_blend_after_import(tmp_path) -> None:
     a = write_motion(make_motion("wave", seed=0, fps=30.0, seconds=1.5), tmp_path / "wave.usd")
     r = run("blend", a, joints, "-o", tmp_path / "mix.usd", "--weight", "0.5")
     assert r.exit_code == 0, r.output
-    assert read_motion_usd(tmp_path / "mix.usd").source["inputs"][1]["reader"] == "humanml3d"
+    # A random motion mixed with a wave slides its feet: the blend is rejected, so it lands in rejected/.
+    written = [p for p in (tmp_path / "mix.usd", tmp_path / "rejected" / "mix.usd") if p.exists()]
+    assert len(written) == 1 and ("REJECTED" in r.output) == (written[0].parent.name == "rejected")
+    assert read_motion_usd(written[0]).source["inputs"][1]["reader"] == "humanml3d"
+
+
+def test_rejected_blends_go_into_a_rejected_folder(inputs, tmp_path) -> None:
+    """Without --drop-rejected a rejected blend is still written, but into rejected/, and said so."""
+    a, _ = inputs
+    walk = read_motion_usd(a)
+    sliding = Motion(walk.fps, walk.rotations, walk.translation * [3.0, 3.0, 1.0], walk.offsets, "walk")
+    b = write_motion(sliding, tmp_path / "slide.usd")
+    out = tmp_path / "one" / "mix.usd"
+    r = run("blend", a, b, "-o", out, "--weight", "1")
+    assert r.exit_code == 0, r.output
+    assert not out.exists() and (out.parent / "rejected" / "mix.usd").is_file()
+    assert "REJECTED (foot_skate" in r.output and "rejected/mix.usd" in r.output
+    folder = tmp_path / "mixes"
+    r = run("blend", a, b, "-o", folder, "--weights", "0,1")
+    assert r.exit_code == 0, r.output
+    assert (folder / "walk_slide_w0.00.usd").is_file() and (
+        folder / "rejected" / "walk_slide_w1.00.usd"
+    ).is_file()
+    assert not (folder / "walk_slide_w1.00.usd").exists()
+    r = run("blend", a, b, "-o", tmp_path / "dropped", "--weights", "0,1", "--drop-rejected")
+    assert r.exit_code == 0 and "not written (foot_skate" in r.output
+    assert sorted(p.name for p in (tmp_path / "dropped").iterdir()) == ["walk_slide_w0.00.usd"]

@@ -1,5 +1,7 @@
 """BVH import: a file written from a known motion comes back at the same joint positions."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -110,3 +112,31 @@ def test_bom_and_crlf(tmp_path):
     (tmp_path / "w.bvh").write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
     assert detect_format(tmp_path / "w.bvh") == "bvh"
     assert read_motion(tmp_path / "w.bvh").num_frames == 5
+
+
+def test_a_forced_unit_that_gives_a_tiny_person_needs_a_wider_stature_range(tmp_path):
+    from usd_synth.limits import Limits
+
+    (tmp_path / "m.bvh").write_text(bvh_text(smooth_random_motion(num_frames=5)))  # centimetres
+    with pytest.raises(UsdSynthError, match=r"0\.17 m tall.*min_stature_m") as info:
+        read_motion(tmp_path / "m.bvh", unit="mm")
+    assert str(tmp_path / "m.bvh") in str(info.value)
+    m = read_motion(tmp_path / "m.bvh", unit="mm", limits=Limits(min_stature_m=0.1))
+    assert m.stature == pytest.approx(0.17, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda t: t.replace("Frames: 5", "Frames: 90000"), "cannot fit"),
+        (lambda t: t.replace("Frames: 5", "Frames: 100000000"), "max_frames"),
+        (lambda t: re.sub(r"Frame Time: \S+", "Frame Time: 0.0000001", t), "max_fps"),
+    ],
+)
+def test_frame_counts_and_rates_are_bounded(tmp_path, mutate, message):
+    text = bvh_text(smooth_random_motion(num_frames=5))
+    bad = mutate(text)
+    assert bad != text
+    (tmp_path / "bad.bvh").write_text(bad)
+    with pytest.raises(UsdSynthError, match=message):
+        read_motion(tmp_path / "bad.bvh")

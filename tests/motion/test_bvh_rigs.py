@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
+from usd_synth import limits
 from usd_synth.errors import UsdSynthError
 from usd_synth.motion.model import Motion
 from usd_synth.motion.readers import detect_format
@@ -609,7 +610,10 @@ def test_joint_map_wins_over_names(tmp_path):
 
 def test_given_unit_wins_and_bad_unit(tmp_path):
     path, _, _ = _write(tmp_path, RIGS["biovision"])
-    m = BvhReader().read(path, unit="mm")
+    with pytest.raises(UsdSynthError, match="min_stature_m"):  # a 17 cm person: refused unless widened
+        BvhReader().read(path, unit="mm")
+    with limits.using(min_stature_m=0.1):
+        m = BvhReader().read(path, unit="mm")
     assert m.source["unit_scale"] == 0.001 and not m.source["unit_detected"]
     assert BvhReader().read(path, unit="centimeters").source["unit"] == "cm"
     with pytest.raises(UsdSynthError, match="unknown unit 'ft'") as info:

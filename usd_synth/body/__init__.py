@@ -34,7 +34,8 @@ def make_body(
     """A rigged body: Anny (phenotypes sampled from the seed) or SMPL (betas sampled, files from the user).
 
     ``overrides``: Anny phenotypes (gender, age, muscle, weight, height, proportions, each 0..1), ``years``,
-    ``stature`` (metres), ``spread``, ``skin``; SMPL ``gender`` (neutral/male/female), ``betas``
+    ``stature`` (metres), ``spread``, ``skin``, ``hands`` (``open``, ``relaxed`` (default) or ``fist``: the
+    finger pose baked into the bind mesh); SMPL ``gender`` (neutral/male/female), ``betas``
     (comma-separated) or ``beta0``..``beta9``; both ``influences`` (skin influences per vertex, 1..8).
     """
     from usd_synth.body import shapes
@@ -50,10 +51,11 @@ def make_body(
             )
         from usd_synth.body.anny_body import anny_body, load_assets
 
+        hands = str(ov.pop("hands", "relaxed"))
         strata = None if isinstance(seed, np.random.Generator) else shapes.seed_strata(int(seed))
         shape = shapes.sample_anny_shape(load_assets(), rng, ov, strata)
         params = {**seed_info, "years": shape["years"], "skin": shape["skin"], "influences": influences}
-        return anny_body(shape["phenotypes"], influences, shape["color"], params)
+        return anny_body(shape["phenotypes"], influences, shape["color"], params, hands)
     if model == "smpl":
         if smpl_dir is None:
             raise UsdSynthError(
@@ -64,6 +66,10 @@ def make_body(
         from usd_synth.body.smpl_body import smpl_body
 
         gender = str(ov.pop("gender", "neutral"))
+        if str(ov.pop("hands", "open")) != "open":
+            raise UsdSynthError(
+                "overrides hands: SMPL bodies have no finger joints, so only hands=open", field="overrides"
+            )
         betas = shapes.sample_smpl_betas(rng)
         skin = int(rng.integers(len(shapes.SKIN_TONES)))
         if "betas" in ov:
@@ -86,7 +92,7 @@ def make_body(
         if ov:
             raise UsdSynthError(
                 f"overrides {sorted(ov)[0]}: unknown for SMPL bodies (known: gender, betas, beta0..beta9, "
-                "skin, influences)",
+                "skin, influences, hands)",
                 field="overrides",
             )
         params = {**seed_info, "skin": skin, "influences": influences}

@@ -6,10 +6,15 @@ motion's *rotations* (what the person did) and replaces its skeleton by the body
 * bone offsets: the body's (:meth:`~usd_synth.body.model.Body.offsets`);
 * root path: horizontal displacement from the first frame and the pelvis height are scaled by the ratio of
   pelvis heights (leg lengths), so a child takes shorter strides and a tall adult longer ones;
-* ground contact: a per-frame vertical correction keeps the feet where they were relative to the ground.
-  For both skeletons ``g(t) = min over ankles and balls of the feet of (z(t) - standing height)`` is how
-  far the lowest foot joint is below where it is when standing (0 when a foot is planted); the body's
-  ``g`` is made equal to the scaled original's, so planted feet stay planted and jumps scale with the body.
+* grounding: the body's *soles*, not its joints, meet the floor. The body is skinned on every frame (only
+  the height of each vertex is needed: one matrix product per chunk of frames, see
+  :func:`~usd_synth.body.fidelity.lowest_heights`); on every frame where a foot is planted (its ankle or
+  ball moves slower than 0.2 m/s within 3 cm of its lowest height in the clip,
+  :func:`~usd_synth.body.fidelity.planted_feet`) the lowest skinned vertex is put on z = 0. Between
+  planted frames the vertical correction is interpolated linearly, before the first and after the last it
+  is held, so jumps, stairs and falls keep their heights relative to the planted frames, and a capture
+  whose origin lies above or below the floor (common in BVH) is put on it. A clip with no planted frame
+  has its lowest point over the whole clip put on the floor.
 """
 
 from __future__ import annotations
@@ -19,10 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from usd_synth.body.fidelity import lowest_heights, planted_feet, skinning_matrices
 from usd_synth.body.model import Body
-from usd_synth.kinematics import rest_positions_from_offsets
 from usd_synth.motion.model import Motion, forward_kinematics
-from usd_synth.skeleton import FOOT_JOINTS
 
 
 @dataclass
@@ -38,13 +42,32 @@ class Actor:
         a = self.adaptation
         return (
             f"motion adapted to the body: its bone offsets, stride and root height x{a['scale']:.3f}, "
-            f"feet kept on the ground (largest correction {100 * a['max_ground_correction_m']:.1f} cm)"
+            f"soles put on the floor (offset {100 * a['floor_offset_m']:+.1f} cm, largest per-frame "
+            f"correction {100 * a['max_ground_correction_m']:.1f} cm, {a['planted_frames']} planted frames)"
         )
 
 
-def _ground_gap(world_z: np.ndarray, standing: np.ndarray) -> np.ndarray:
-    """(T,) how far the lowest foot joint is below its standing height."""
-    return np.min(world_z[:, FOOT_JOINTS] - standing[None, list(FOOT_JOINTS)], axis=1)
+def ground_correction(motion: Motion, body: Body, rounds: int = 12) -> tuple[np.ndarray, np.ndarray]:
+    """(T,) vertical shift that puts ``body``'s soles on the floor for ``motion`` (already on the body's
+    skeleton), and the (T,) mask of the planted frames it was fitted on (see the module docstring).
+
+    Planted frames are judged on the corrected clip, and the correction depends on them: a few rounds,
+    each fitting every frame found planted so far, until no new one appears. Finally no frame may leave
+    the body below the floor (a noisy input's swinging foot, a fall's last frames).
+    """
+    lowest = lowest_heights(body, skinning_matrices(motion, body))["all"]
+    _, pos = forward_kinematics(motion.rotations, motion.translation, motion.offsets)
+    frames = np.arange(motion.num_frames)
+    correction = np.full(motion.num_frames, -float(lowest.min()))  # no planted frame: lowest point on z = 0
+    planted = np.zeros(motion.num_frames, dtype=bool)
+    up = np.array([0.0, 0.0, 1.0])
+    for _ in range(rounds):
+        now = planted_feet(pos + correction[:, None, None] * up, motion.fps).any(axis=1)
+        if not np.any(now & ~planted):
+            break
+        planted |= now
+        correction = np.maximum(np.interp(frames, frames[planted], -lowest[planted]), -lowest)
+    return correction, planted
 
 
 def adapt_motion(motion: Motion, body: Body) -> tuple[Motion, dict[str, Any]]:
@@ -55,15 +78,6 @@ def adapt_motion(motion: Motion, body: Body) -> tuple[Motion, dict[str, Any]]:
     trans = motion.translation.copy()
     trans[:, :2] = trans[0, :2] + scale * (trans[:, :2] - trans[0, :2])
     trans[:, 2] *= scale
-    _, src_pos = forward_kinematics(motion.rotations, motion.translation, src_offsets)
-    _, dst_pos = forward_kinematics(motion.rotations, trans, dst_offsets)
-    src_standing = rest_positions_from_offsets(src_offsets)[:, 1]
-    # The body's soles touch the ground in its bind pose: its joints' bind heights are the standing ones.
-    dst_standing = body.joints[:, 1]
-    correction = scale * _ground_gap(src_pos[..., 2], src_standing) - _ground_gap(
-        dst_pos[..., 2], dst_standing
-    )
-    trans[:, 2] += correction
     adapted = Motion(
         fps=motion.fps,
         rotations=motion.rotations,
@@ -72,9 +86,14 @@ def adapt_motion(motion: Motion, body: Body) -> tuple[Motion, dict[str, Any]]:
         label=motion.label,
         source=dict(motion.source),
     )
+    correction, planted = ground_correction(adapted, body)
+    adapted.translation[:, 2] += correction
+    offset = float(np.median(correction[planted] if planted.any() else correction))
     info = {
         "scale": round(scale, 6),
-        "max_ground_correction_m": round(float(np.max(np.abs(correction))), 6),
+        "floor_offset_m": round(offset, 6),
+        "max_ground_correction_m": round(float(np.max(np.abs(correction - offset))), 6),
+        "planted_frames": int(planted.sum()),
         "source_pelvis_height_m": round(float(src_offsets[0, 1]), 6),
         "body_pelvis_height_m": round(float(dst_offsets[0, 1]), 6),
     }

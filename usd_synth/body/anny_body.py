@@ -12,8 +12,9 @@ rest orientation, so it only needs to be put on the ground and turned into SMPL'
 
 Rigging onto SMPL-24 (:data:`BONE_TO_JOINT` and :data:`JOINT_FROM_BONES`; the table is in docs/bodies.md):
 joint positions are heads of the Anny bones that sit where the SMPL joint sits; each Anny bone's skin
-weights go to the SMPL joint whose segment it moves; per vertex the weights are summed, the
-:data:`~usd_synth.body.model.MAX_INFLUENCES` largest kept and renormalized.
+weights go to the SMPL joint whose segment it moves; per vertex the weights are summed, refined at the
+shoulders (:func:`refine_shoulder_weights`), the :data:`~usd_synth.body.model.MAX_INFLUENCES` largest kept
+and renormalized.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse
 
 from usd_synth.body.model import Body, bind_rotations_from_joints, limit_influences
 from usd_synth.errors import UsdSynthError
@@ -283,8 +285,8 @@ def _joint_positions(labels: list[str], heads: np.ndarray) -> np.ndarray:
     return joints
 
 
-def skin_weights(assets: AnnyAssets) -> np.ndarray:
-    """Dense (V, 24) SMPL-joint weights carried over from Anny's bones (independent of phenotypes)."""
+def mapped_weights(assets: AnnyAssets) -> np.ndarray:
+    """Dense (V, 24) SMPL-joint weights carried over from Anny's bones as they are (no refinement)."""
     bone_joint = bone_joint_map(tuple(assets.bone_labels))
     idx = assets["vertex_bone_indices"]
     w = assets["vertex_bone_weights"]
@@ -294,9 +296,158 @@ def skin_weights(assets: AnnyAssets) -> np.ndarray:
     return dense
 
 
+#: Shoulder refinement of the mapped weights (:func:`refine_shoulder_weights`): the arm's weights fade
+#: out over this width (m, on Anny's template) ...
+ARM_TAPER_WIDTH = 0.08
+#: ... ending this far lateral of the shoulder joint (m): medial of it the arm's weights are scaled down ...
+ARM_TAPER_END = 0.04
+#: ... and what they lose goes half to the collar, half to spine3 (the chest).
+ARM_TAPER_TO_COLLAR = 0.5
+#: Then this many Laplacian smoothing steps (each moving a vertex halfway to its neighbours' mean) widen
+#: the transitions of the torso / collar / shoulder band.
+SHOULDER_SMOOTHING_STEPS = 20
+#: The joints of that band: vertices with any weight on them are smoothed (not the neck: smoothing the
+#: neck's weights would carry them up into the head's skin, which turns with the head).
+SHOULDER_BAND = (
+    "spine1",
+    "spine2",
+    "spine3",
+    "left_collar",
+    "right_collar",
+    "left_shoulder",
+    "right_shoulder",
+)
+
+
+def _smoothstep(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+def refine_shoulder_weights(assets: AnnyAssets, dense: np.ndarray) -> np.ndarray:
+    """``dense`` (V, 24) with the arms' influence kept off the chest and collars and the torso / collar /
+    shoulder transitions widened (computed on Anny's template, so independent of phenotypes).
+
+    Anny's clavicle and shoulder bones carry little weight: mapped as they are, the collar skin is a thin
+    strip mixed from the neck, spine3 and the upper arm, and the upper arm's weights reach onto the chest,
+    so an arm lowered from the A-pose or raised strains the chest and collar skin (docs/bodies.md). Two
+    steps, both smooth functions of the vertex:
+
+    1. the weights of each arm's shoulder, elbow, wrist and hand are multiplied by a smoothstep of the
+       vertex's distance from the midline: 1 from :data:`ARM_TAPER_END` lateral of the shoulder joint
+       outwards, 0 from :data:`ARM_TAPER_WIDTH` further in; the weight taken goes
+       :data:`ARM_TAPER_TO_COLLAR` to that side's collar and the rest to spine3;
+    2. :data:`SHOULDER_SMOOTHING_STEPS` Laplacian steps on the mesh graph over the vertices with any
+       weight on :data:`SHOULDER_BAND` and none on an elbow (the others hold theirs, so the elbows keep
+       Anny's transitions), so the transitions are wider and the strain spreads over more skin.
+
+    Rows still sum to 1; the joint positions and the skeleton are not touched.
+    """
+    verts = assets["template_vertices"]
+    joints = _joint_positions(assets.bone_labels, assets["template_bone_heads"])
+    w = np.array(dense, dtype=np.float64)
+    for side, sign in (("left", 1.0), ("right", -1.0)):
+        edge = sign * joints[JOINT_INDEX[f"{side}_shoulder"], 0] + ARM_TAPER_END
+        keep = _smoothstep((sign * verts[:, 0] - (edge - ARM_TAPER_WIDTH)) / ARM_TAPER_WIDTH)
+        arm = [JOINT_INDEX[f"{side}_{name}"] for name in ("shoulder", "elbow", "wrist", "hand")]
+        taken = w[:, arm].sum(axis=1) * (1.0 - keep)
+        w[:, arm] *= keep[:, None]
+        w[:, JOINT_INDEX[f"{side}_collar"]] += ARM_TAPER_TO_COLLAR * taken
+        w[:, JOINT_INDEX["spine3"]] += (1.0 - ARM_TAPER_TO_COLLAR) * taken
+    faces = assets["faces"]
+    edges = np.unique(
+        np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), 1), axis=0
+    )
+    n = len(w)
+    adjacency = scipy.sparse.coo_matrix(
+        (np.ones(2 * len(edges)), (np.r_[edges[:, 0], edges[:, 1]], np.r_[edges[:, 1], edges[:, 0]])), (n, n)
+    ).tocsr()
+    mean_of_neighbours = scipy.sparse.diags(1.0 / np.maximum(adjacency.sum(axis=1).A1, 1.0)) @ adjacency
+    band = w[:, [JOINT_INDEX[j] for j in SHOULDER_BAND]].sum(axis=1) > 0
+    band &= w[:, [JOINT_INDEX["left_elbow"], JOINT_INDEX["right_elbow"]]].sum(axis=1) <= 0  # elbows: Anny's
+    for _ in range(SHOULDER_SMOOTHING_STEPS):
+        w[band] = 0.5 * w[band] + 0.5 * (mean_of_neighbours @ w)[band]
+    return w / w.sum(axis=1, keepdims=True)
+
+
+def skin_weights(assets: AnnyAssets) -> np.ndarray:
+    """Dense (V, 24) SMPL-joint weights: Anny's bone weights mapped onto SMPL-24
+    (:func:`mapped_weights`), refined at the shoulders (:func:`refine_shoulder_weights`); independent of
+    phenotypes."""
+    return refine_shoulder_weights(assets, mapped_weights(assets))
+
+
 @functools.cache
 def _limited_weights(max_influences: int) -> tuple[np.ndarray, np.ndarray]:
     return limit_influences(skin_weights(load_assets()), max_influences)
+
+
+#: Hand poses baked into the bind mesh (Anny's fingers are bones; SMPL-24 has none, so the fingers keep
+#: this pose while the hand joint moves). Degrees of flexion per finger joint (knuckle, middle, tip) for
+#: the index finger; the middle, ring and little fingers curl a little more (:data:`FINGER_CASCADE`), as a
+#: relaxed hand does; and for the thumb (base, middle, tip).
+HAND_POSES: dict[str, dict[str, tuple[float, float, float]]] = {
+    "open": {"fingers": (0.0, 0.0, 0.0), "thumb": (0.0, 0.0, 0.0)},
+    "relaxed": {"fingers": (14.0, 26.0, 14.0), "thumb": (4.0, 10.0, 10.0)},
+    "fist": {"fingers": (80.0, 95.0, 60.0), "thumb": (20.0, 35.0, 40.0)},
+}
+HANDS = tuple(HAND_POSES)
+#: Curl of each finger (index, middle, ring, little) relative to the index finger.
+FINGER_CASCADE = (1.0, 1.12, 1.24, 1.36)
+
+
+def _rotation(axis: np.ndarray, degrees: float) -> np.ndarray:
+    axis = axis / np.linalg.norm(axis)
+    a = np.radians(degrees)
+    k = np.array([[0.0, -axis[2], axis[1]], [axis[2], 0.0, -axis[0]], [-axis[1], axis[0], 0.0]])
+    return np.eye(3) + np.sin(a) * k + (1.0 - np.cos(a)) * (k @ k)
+
+
+def pose_hands(
+    assets: AnnyAssets, verts: np.ndarray, heads: np.ndarray, hands: str = "relaxed"
+) -> np.ndarray:
+    """``verts`` (Anny's rest vertices) with the fingers curled into the ``hands`` pose (:data:`HAND_POSES`).
+
+    Each finger bends towards the palm about one axis (normal to the finger and to the palm's normal),
+    each phalanx about its own joint, down the chain, and the mesh follows by linear blend skinning with
+    Anny's own finger weights. The palm's side is the side of the knuckle plane the thumb tip lies on. The
+    knuckles do not move, so the SMPL hand and wrist joints stay where they are.
+    """
+    if hands not in HAND_POSES:
+        raise UsdSynthError(f"overrides hands={hands}: expected one of {', '.join(HANDS)}", field="overrides")
+    pose = HAND_POSES[hands]
+    if not any(pose["fingers"]) and not any(pose["thumb"]):
+        return verts
+    index = {name: i for i, name in enumerate(assets.bone_labels)}
+    n_bones = len(index)
+    rot = np.tile(np.eye(3), (n_bones, 1, 1))
+    trans = np.zeros((n_bones, 3))
+    for s in ("L", "R"):
+        h = {f"{f}-{k}": heads[index[f"finger{f}-{k}.{s}"]] for f in range(1, 6) for k in (1, 2, 3)}
+        knuckles = np.array([h[f"{f}-1"] for f in range(2, 6)])
+        along = np.mean([h[f"{f}-3"] - h[f"{f}-1"] for f in range(2, 6)], axis=0)
+        across = knuckles[-1] - knuckles[0]
+        normal = np.cross(along, across)
+        if normal @ (h["1-3"] - knuckles.mean(axis=0)) < 0:
+            normal = -normal
+        chains = [(f, FINGER_CASCADE[f - 2], pose["fingers"]) for f in range(2, 6)]
+        chains.append((1, 1.0, pose["thumb"]))
+        for f, gain, angles in chains:
+            direction = h[f"{f}-3"] - h[f"{f}-1"]
+            axis = np.cross(direction, normal)
+            g_rot, g_trans = np.eye(3), np.zeros(3)
+            for k, deg in zip((1, 2, 3), angles, strict=True):
+                r = _rotation(axis, gain * deg)
+                head = heads[index[f"finger{f}-{k}.{s}"]]
+                # G_k = G_{k-1} o (rotation about this joint's rest position)
+                g_trans = g_rot @ (head - r @ head) + g_trans
+                g_rot = g_rot @ r
+                b = index[f"finger{f}-{k}.{s}"]
+                rot[b], trans[b] = g_rot, g_trans
+    idx = assets["vertex_bone_indices"]
+    w = assets["vertex_bone_weights"]
+    posed = np.einsum("vkij,vj->vki", rot[idx], verts) + trans[idx]
+    return np.einsum("vk,vki->vi", w, posed)
 
 
 def anny_body(
@@ -304,13 +455,16 @@ def anny_body(
     max_influences: int = 4,
     color: tuple[float, float, float] = (0.8, 0.6, 0.5),
     params: dict[str, Any] | None = None,
+    hands: str = "relaxed",
 ) -> Body:
-    """An Anny body with the given phenotypes, rigged onto SMPL-24 (see the module docstring)."""
+    """An Anny body with the given phenotypes and hand pose (:data:`HAND_POSES`), rigged onto SMPL-24 (see
+    the module docstring)."""
     unknown = set(phenotypes) - set(PHENOTYPES)
     if unknown:
         raise UsdSynthError(f"unknown Anny phenotype(s) {sorted(unknown)}; known: {', '.join(PHENOTYPES)}")
     assets = load_assets()
     verts, heads = rest_shape(assets, phenotypes)
+    verts = pose_hands(assets, verts, heads, hands)
     ground = verts[:, 2].min()
     to_body = REST_ROOT_MATRIX.T  # world (Z up, facing -Y) -> SMPL body frame (Y up, facing +Z)
     verts = (verts - [0.0, 0.0, ground]) @ to_body.T
@@ -318,6 +472,7 @@ def anny_body(
     indices, weights = _limited_weights(max_influences)
     info = {"model": "anny", "anny_version": _anny_version(), "assets": assets_digest(assets)}
     info.update({k: float(v) for k, v in sorted(phenotypes.items())})
+    info["hands"] = hands
     info.update(params or {})
     body = Body(
         model="anny",

@@ -7,11 +7,14 @@ metres, feet on y = 0), like a :class:`~usd_synth.motion.model.Motion`'s offsets
 
 Bind pose. The mesh is bound in the pose it was modelled in (Anny's A-pose, SMPL's T-pose). Each joint has
 a bind position ``joints[j]`` and a bind orientation ``bind_rotations[j]`` (body frame). The skeleton's
-*rest* pose is the one SMPL pose parameters are relative to: every local rotation the identity, each bone
-pointing where SMPL's template points it. The bind orientation of a joint is the rotation that turns its
-rest bone direction into the modelled one, so a motion's local rotations mean the same thing on every body
-and the mesh is never re-posed (no skinning artefacts baked into the rest shape). The rest offsets are the
-bind-pose bone vectors seen from the parent's bind frame: ``offsets[j] = R[p]^T (joints[j] - joints[p])``.
+*rest* pose is the one SMPL pose parameters are relative to: every local rotation the identity. For the
+limbs (:data:`SWING_JOINTS`: hips, knees, shoulders, elbows, wrists) SMPL's convention fixes where the
+bone points at rest (arms straight out, legs straight down), so their bind orientation is the rotation
+that turns SMPL's template bone direction into the modelled one: a motion's limb rotations point arms and
+legs the same way on every body. Every other joint (pelvis, spine, neck, head, collars, ankles) is bound
+upright (identity), so at rest those bones keep *the body's own* directions: its spine curve, collar slope,
+shoulder width and feet, undeformed (no shrug). The rest offsets are the bind-pose bone vectors seen from
+the parent's bind frame: ``offsets[j] = R[p]^T (joints[j] - joints[p])``.
 """
 
 from __future__ import annotations
@@ -142,12 +145,27 @@ def _swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.eye(3) + vx + vx @ vx / (1.0 + c)
 
 
-def bind_rotations_from_joints(joints: np.ndarray) -> np.ndarray:
-    """Bind orientations (24, 3, 3) that turn SMPL's rest bone directions into the body's modelled ones.
+#: Joints whose rest direction SMPL's pose convention fixes: the limbs (arms straight out in a T-pose,
+#: legs straight down). Their bind orientation turns SMPL's template bone direction into the body's, so a
+#: motion's limb rotations point arms and legs where they point on SMPL. Every other joint (pelvis, spine,
+#: neck, head, collars, ankles, balls of the feet, hands) keeps the body's own modelled shape as its rest:
+#: its bind orientation is the identity (leaves: their parent's).
+SWING_JOINTS: tuple[str, ...] = (
+    "left_hip", "right_hip", "left_knee", "right_knee",
+    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
+)  # fmt: skip
 
-    A joint with a primary child gets the swing from the template's direction of that bone to the body's;
-    a leaf keeps its parent's orientation; the pelvis stays upright (identity). Each orientation is found
-    on its own, in the body frame: no chain down the tree (a leaf's parent is never a leaf).
+
+def bind_rotations_from_joints(
+    joints: np.ndarray, swing_joints: tuple[str, ...] = SWING_JOINTS
+) -> np.ndarray:
+    """Bind orientations (24, 3, 3) of a body modelled with its joints at ``joints`` (body frame).
+
+    A joint of ``swing_joints`` gets the swing from SMPL's template direction of its primary bone to the
+    body's; a leaf keeps its parent's orientation; every other joint is upright (identity), so that its
+    bone keeps the body's own direction in the rest pose (no shrug, no straightened spine). Each
+    orientation is found on its own, in the body frame: no chain down the tree (a leaf's parent is never
+    a leaf).
     """
     template = template_offsets()
     rot = np.tile(np.eye(3), (NUM_JOINTS, 1, 1))
@@ -157,8 +175,9 @@ def bind_rotations_from_joints(joints: np.ndarray) -> np.ndarray:
         if child is None:
             leaves.append(j)
             continue
-        c = JOINT_INDEX[child]
-        rot[j] = _swing(template[c], joints[c] - joints[j])
+        if name in swing_joints:
+            c = JOINT_INDEX[child]
+            rot[j] = _swing(template[c], joints[c] - joints[j])
     rot[leaves] = rot[SMPL_PARENTS[leaves]]
     return rot
 

@@ -51,7 +51,7 @@ SKIN_TONES: tuple[tuple[float, float, float], ...] = (
 )
 
 #: Keys ``--set`` accepts for Anny bodies besides the phenotypes themselves.
-EXTRA_KEYS = ("years", "stature", "spread", "skin", "influences")
+EXTRA_KEYS = ("years", "stature", "spread", "skin", "influences", "hands")
 
 
 def _interp_anchors(value: float, anchors: np.ndarray, values: np.ndarray) -> float:

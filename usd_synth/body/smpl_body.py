@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from usd_synth import safe_pickle
+from usd_synth import limits, safe_pickle
 from usd_synth.body.model import Body, cylindrical_uv, limit_influences
 from usd_synth.errors import UsdSynthError
 from usd_synth.skeleton import NUM_JOINTS, SMPL_PARENTS
@@ -59,18 +59,21 @@ def find_model_file(smpl_dir: str | Path, gender: str = "neutral") -> Path:
 
 def load_model(path: str | Path) -> dict[str, np.ndarray]:
     """The arrays of an SMPL model file, checked: v_template, shapedirs, J_regressor, weights, f, kintree."""
+    from usd_synth.motion.readers.arrays import load_npz
+
     path = Path(path)
-    try:
-        if path.suffix == ".npz":
-            # Only the numeric arrays we use, and no pickled objects (they could run code).
-            wanted = {"v_template", "shapedirs", "J_regressor", "weights", "f", "kintree_table", "posedirs"}
-            with np.load(path, allow_pickle=False) as npz:
-                raw = {k: npz[k] for k in npz.files if k in wanted}
-        else:
+    if path.suffix == ".npz":
+        # Only the numeric arrays we use, sizes checked before decompressing, and no pickled objects.
+        wanted = ("v_template", "shapedirs", "J_regressor", "weights", "f", "kintree_table", "posedirs")
+        raw = load_npz(path, wanted)
+    else:
+        limits.check_input_file(path, limits.current().max_pickle_bytes, what="SMPL model file")
+        try:
             with open(path, "rb") as fh:
                 raw = safe_pickle.load(fh)
-    except Exception as exc:
-        raise UsdSynthError(f"not a readable SMPL model file: {exc}", path) from None
+        except Exception as exc:
+            text = " ".join(str(exc).split())[:160] or type(exc).__name__
+            raise UsdSynthError(f"not a readable SMPL model file: {text}", path) from None
     if not isinstance(raw, dict):
         raise UsdSynthError("not an SMPL model file (expected a dictionary of arrays)", path)
     need = ("v_template", "shapedirs", "J_regressor", "weights", "f", "kintree_table")
@@ -82,7 +85,11 @@ def load_model(path: str | Path) -> dict[str, np.ndarray]:
         if "posedirs" in raw:
             data["posedirs"] = np.asarray(safe_pickle.plain(raw["posedirs"]))
     except Exception as exc:
-        raise UsdSynthError(f"SMPL model file has unreadable arrays: {exc}", path) from None
+        text = " ".join(str(exc).split())[:160] or type(exc).__name__
+        raise UsdSynthError(f"SMPL model file has unreadable arrays: {text}", path) from None
+    for key, arr in data.items():
+        if arr.dtype.kind not in "fiub":
+            raise UsdSynthError(f"SMPL {key} must be numeric, got dtype {arr.dtype}", path)
     v = data["v_template"].shape[0] if data["v_template"].ndim == 2 else -1
     checks = [
         (data["v_template"].shape == (v, 3) and v > 0, "v_template must be (V, 3)"),
@@ -93,6 +100,7 @@ def load_model(path: str | Path) -> dict[str, np.ndarray]:
         (data["J_regressor"].shape == (NUM_JOINTS, v), "J_regressor must be (24, V)"),
         (data["weights"].shape == (v, NUM_JOINTS), "weights must be (V, 24)"),
         (data["f"].ndim == 2 and data["f"].shape[1] == 3, "f must be (F, 3)"),
+        (data["f"].ndim == 2 and data["f"].shape[0] > 0, "f (the faces) must not be empty"),
         (data["kintree_table"].shape == (2, NUM_JOINTS), "kintree_table must be (2, 24)"),
     ]
     for ok, message in checks:
@@ -102,6 +110,8 @@ def load_model(path: str | Path) -> dict[str, np.ndarray]:
     parents[0] = -1
     if not np.array_equal(parents, SMPL_PARENTS):
         raise UsdSynthError("not an SMPL-24 model: its kinematic tree differs from SMPL's", path)
+    if data["f"].dtype.kind == "f" and not np.array_equal(data["f"], np.round(data["f"])):
+        raise UsdSynthError("SMPL faces must be whole vertex indices", path)
     faces = data["f"].astype(np.int64)
     if faces.min() < 0 or faces.max() >= v:
         raise UsdSynthError("SMPL faces index vertices that do not exist", path)

@@ -28,7 +28,7 @@ import numpy as np
 
 from usd_synth.errors import UsdSynthError
 from usd_synth.executors import Executor, make_executor
-from usd_synth.fileio import atomic_dir
+from usd_synth.fileio import atomic_dir, check_finite
 from usd_synth.fractal.emulation import EmulationConfig, default_config, none_config, sample_emulation
 from usd_synth.fractal.quality import LIT_RANGE, degeneracy, frame_changes, lit_fractions
 from usd_synth.fractal.render import RenderSettings, render_clip
@@ -326,7 +326,7 @@ def _run_class(job: _ClassJob) -> dict:
     rng = rng_for(job.spec.seed, *_KEY_CLASS, job.class_id)
     system, attempts = sample_class(job.spec, rng, job.device)
     rel = f"params/class_{job.class_id:04d}.npz"
-    save_npz(Path(job.root) / rel, system.to_arrays())
+    save_npz(Path(job.root) / rel, _finite(system.to_arrays(), rel))
     name = f"class_{job.class_id:04d}"
     return {"class": job.class_id, "name": name, "params": rel, "attempts": attempts, **system.describe()}
 
@@ -335,7 +335,7 @@ def _run_unlabelled_system(job: _ClassJob) -> dict:
     rng = rng_for(job.spec.seed, *_KEY_UNLABELLED_SYSTEM, job.class_id)
     system, attempts = sample_class(job.spec, rng, job.device)
     rel = f"params/clip_{job.class_id:04d}.npz"
-    save_npz(Path(job.root) / rel, system.to_arrays())
+    save_npz(Path(job.root) / rel, _finite(system.to_arrays(), rel))
     return {"params": rel, "attempts": attempts, **system.describe()}
 
 
@@ -423,8 +423,19 @@ def generate_dataset(
             "degenerate_clips": sum(r["degenerate"] is not None for r in records),
             "lit_range": list(LIT_RANGE),
         }
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+        try:  # never write NaN or infinity (JSON has no such numbers)
+            text = json.dumps(manifest, indent=1, sort_keys=True, allow_nan=False)
+        except ValueError:
+            message = "manifest.json would hold NaN or infinity; nothing was written"
+            raise UsdSynthError(message, out_dir) from None
+        (tmp / "manifest.json").write_text(text + "\n")
     return manifest
+
+
+def _finite(arrays: dict[str, np.ndarray], rel: str) -> dict[str, np.ndarray]:
+    for name, values in arrays.items():
+        check_finite(values, f"{rel} {name}")
+    return arrays
 
 
 def _clip_path(spec: FractalDatasetSpec, class_id: int | None, clip_id: int, split: str) -> str:

@@ -18,20 +18,25 @@ import numpy as np
 #: x264 settings: constant quality; the fastest preset (with "medium" encoding took a third of the CPU
 #: time of a clip; files are ~40 % larger than "veryfast" at the same error); one thread (frame threading
 #: is the one source of run-to-run differences).
-_X264_OPTIONS = {"crf": "18", "preset": "ultrafast", "x264-params": "threads=1:lookahead-threads=1"}
+_X264_OPTIONS = {"preset": "ultrafast", "x264-params": "threads=1:lookahead-threads=1"}
+#: Constant-quality factor of the encoder (lower is better; 18 is visually lossless for these clips).
+DEFAULT_CRF = 18
 #: No creation time, encoder version tag or other varying metadata in the container.
 _MP4_OPTIONS = {"fflags": "+bitexact"}
 
 
-def write_mp4(path: str | Path, frames: np.ndarray, fps: int) -> None:
-    """Encode ``frames`` (uint8 ``(T, H, W)`` grey or ``(T, H, W, 3)`` RGB; even H and W) to ``path``."""
+def write_mp4(path: str | Path, frames: np.ndarray, fps: float, crf: int = DEFAULT_CRF) -> None:
+    """Encode ``frames`` (uint8 ``(T, H, W)`` grey or ``(T, H, W, 3)`` RGB; even H and W) to ``path`` at
+    ``fps`` (a rational close to it: 29.97 is stored as 30000/1001) and quality ``crf``."""
     frames = np.ascontiguousarray(frames, dtype=np.uint8)
     if frames.ndim not in (3, 4) or (frames.ndim == 4 and frames.shape[3] != 3):
         raise ValueError(f"frames must be (T, H, W) or (T, H, W, 3), got {frames.shape}")
     height, width = frames.shape[1:3]
     pixel_format = "gray" if frames.ndim == 3 else "rgb24"
     with av.open(str(path), "w", format="mp4", options=_MP4_OPTIONS) as container:
-        stream = container.add_stream("libx264", rate=Fraction(int(fps)), options=_X264_OPTIONS)
+        options = {"crf": str(int(crf)), **_X264_OPTIONS}
+        rate = Fraction(fps).limit_denominator(1001)
+        stream = container.add_stream("libx264", rate=rate, options=options)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.thread_count = 1
         stream.codec_context.flags |= av.codec.context.Flags.bitexact

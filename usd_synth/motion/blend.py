@@ -3,9 +3,9 @@
 A blend at weight ``w`` moves from motion A (``w = 0``) to motion B (``w = 1``):
 
 1. **Time.** B is aligned to A (:mod:`usd_synth.motion.align`: dynamic time warping on pose features by
-   default, or linear resampling); the result is on A's timeline at A's frame rate. With
-   ``duration="blend"`` the clip instead lasts ``(1 - w)`` times A's duration plus ``w`` times B's, both
-   motions being read along the alignment at fractional frames.
+   default, gait-phase locked for two gaits, or linear resampling); the result is on A's timeline at A's
+   frame rate. With ``duration="blend"`` the clip instead lasts ``(1 - w)`` times A's duration plus ``w``
+   times B's, both motions being read along the alignment at fractional frames.
 2. **Joints.** Every local joint rotation is slerped on the shortest arc between A and the time-warped B
    (:func:`usd_synth.kernels.blend.blend_rotations`: one Warp launch for every pair, weight, frame and
    joint). The root joint is first split into its heading (yaw about world Z) and the heading-free rest
@@ -13,7 +13,9 @@ A blend at weight ``w`` moves from motion A (``w = 0``) to motion B (``w = 1``):
 3. **Root motion.** Blended in each motion's own heading frame, then integrated from A's first frame:
    the yaw rate, the horizontal root velocity expressed in the current heading frame, and the root
    height. B's facing is thereby aligned to A's first frame and the path neither drifts nor slides with
-   respect to the blended pose; with ``w = 0`` the integration reproduces A's path to rounding.
+   respect to the blended pose; with ``w = 0`` the integration reproduces A's path to rounding. Where the
+   blended pose would sink below the ground deeper than both inputs do, the root is lifted
+   (:func:`ground_lift`).
 4. **Skeleton.** The blend keeps A's skeleton (bone offsets), so bone lengths are exactly A's in every
    frame. B's rotations are applied to A's bones; B's root motion (velocity and height) is scaled by the
    ratio of the two skeletons' leg lengths (rest pelvis heights), so B's strides fit A's body.
@@ -47,18 +49,28 @@ from usd_synth.motion.align import (
     Alignment,
     align,
     linear_index,
+    looped_root,
     sample_linear,
     sample_rotations,
     unwrapped_heading,
+    wrap_index,
 )
-from usd_synth.motion.model import Motion
-from usd_synth.motion.quality import QualityThresholds, cleanup_contacts, evaluate, rejection_reasons
+from usd_synth.motion.model import Motion, forward_kinematics
+from usd_synth.motion.quality import (
+    QualityThresholds,
+    cleanup_contacts,
+    evaluate,
+    ground_heights,
+    rejection_reasons,
+    skeleton_scale,
+)
 from usd_synth.rotations import quat_about, quat_mul
 from usd_synth.skeleton import NUM_JOINTS
 
 FORMULAS: tuple[str, ...] = ("slerp", "synthda")
 DURATIONS: tuple[str, ...] = ("a", "blend")
 _Z = np.array([0.0, 0.0, 1.0])
+_GROUND_SLACK = 1e-5  #: m; float32 rounding of the kernel's rotations is not a penetration
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -184,17 +196,59 @@ class _Timeline:
 
 
 def _timeline(
-    pair: int, weights: np.ndarray, a: Motion, b: Motion, ia: np.ndarray | None, ib: np.ndarray
+    pair: int,
+    weights: np.ndarray,
+    a: Motion,
+    b: Motion,
+    ia: np.ndarray | None,
+    ib: np.ndarray,
+    loop: tuple[float, float] | None = None,
 ) -> _Timeline:
-    """Read A at frames ``ia`` (None: all, as stored) and B at ``ib``, and split off the headings."""
+    """Read A at frames ``ia`` (None: all, as stored) and B at ``ib``, and split off the headings.
+
+    ``ib`` may count on through B's ``loop`` (:class:`usd_synth.motion.align.Alignment`): B's pose is read
+    in the loop and its root path continued lap after lap.
+    """
     if ia is None:
         rot_a, pos_a = a.rotations.copy(), a.translation
     else:
         rot_a, pos_a = sample_rotations(a.rotations, ia), sample_linear(a.translation, ia)
-    rot_b, pos_b = sample_rotations(b.rotations, ib), sample_linear(b.translation, ib)
+    if loop is None:
+        rot_b, pos_b = sample_rotations(b.rotations, ib), sample_linear(b.translation, ib)
+        yaw_b, rot_b[:, 0] = unwrapped_heading(rot_b[:, 0])
+    else:
+        rot_b = sample_rotations(b.rotations, wrap_index(ib, loop))
+        _, rot_b[:, 0] = unwrapped_heading(rot_b[:, 0])
+        yaw_own, _ = unwrapped_heading(b.rotations[:, 0])
+        yaw_b, pos_b = looped_root(yaw_own, b.translation, ib, loop)
     yaw_a, rot_a[:, 0] = unwrapped_heading(rot_a[:, 0])
-    yaw_b, rot_b[:, 0] = unwrapped_heading(rot_b[:, 0])
     return _Timeline(pair, weights, rot_a, rot_b, yaw_a, yaw_b, pos_a, pos_b)
+
+
+def _lowest(rot: np.ndarray, z: np.ndarray, offsets: np.ndarray, scale: float) -> np.ndarray:
+    """(..., T) lowest ground height of any joint's surface, for heading-free rotations and root heights."""
+    trans = np.zeros(z.shape + (3,))
+    trans[..., 2] = z
+    _, pos = forward_kinematics(rot, trans, offsets)
+    return ground_heights(pos, scale).min(axis=-1)
+
+
+def ground_lift(low: np.ndarray, floor: np.ndarray, fps: float) -> np.ndarray:
+    """Smooth root lift (..., T) that keeps a blend's lowest surface ``low`` above ``floor`` (..., T).
+
+    Blending two poses can put a foot under the ground that neither input puts there (heights do not mix
+    linearly with rotations). The lift is the depth below the floor, spread to a running maximum over
+    +-0.1 s and averaged over the same window, so it is never smaller than the depth and has no kinks.
+    """
+    depth = np.maximum(floor - low, 0.0)
+    if not depth.any():
+        return depth
+    k = max(1, int(round(0.1 * fps)))
+    n = depth.shape[-1]
+    pad = np.concatenate([np.repeat(depth[..., :1], k, -1), depth, np.repeat(depth[..., -1:], k, -1)], -1)
+    peak = np.max(np.stack([pad[..., i : i + n] for i in range(2 * k + 1)]), axis=0)
+    pad = np.concatenate([np.repeat(peak[..., :1], k, -1), peak, np.repeat(peak[..., -1:], k, -1)], -1)
+    return np.mean(np.stack([pad[..., i : i + n] for i in range(2 * k + 1)]), axis=0)
 
 
 def blended_length(n_a: int, fps_a: float, n_b: int, fps_b: float, w: float) -> int:
@@ -233,6 +287,8 @@ def blend_pairs(
     quality: bool = True,
     thresholds: QualityThresholds | None = None,
     names: Sequence[tuple[str, str]] | None = None,
+    gait: bool = True,
+    ground: bool = True,
 ) -> list[list[Motion]]:
     """Blend every pair at every weight; all joint rotations go through one kernel launch.
 
@@ -247,6 +303,9 @@ def blend_pairs(
         quality: score every blend and record the report (and rejection) in ``source["quality"]``.
         thresholds: rejection thresholds (default :class:`QualityThresholds`).
         names: per pair, the names of A and B for the provenance record (default: from their sources).
+        gait: with ``dtw``, keep two gaits in the same gait phase (:func:`usd_synth.motion.align.gait_index`).
+        ground: lift the root where the blended pose would put a joint's surface lower than both inputs
+            do (and below the ground) at that frame (:func:`ground_lift`).
 
     Returns:
         For each pair, one Motion per weight, in the order given.
@@ -261,16 +320,16 @@ def blend_pairs(
     timelines: list[_Timeline] = []
     for p, (a, b) in enumerate(pairs):
         check_pair(a, b, names[p])
-        al = align(a, b, align_method, band)
+        al = align(a, b, align_method, band, gait=gait)
         alignments.append(al)
         if duration == "a":
-            timelines.append(_timeline(p, w_all, a, b, None, al.index))
+            timelines.append(_timeline(p, w_all, a, b, None, al.index, al.loop))
             continue
         for w in w_all:
             n = blended_length(a.num_frames, a.fps, b.num_frames, b.fps, float(w))
             tau = linear_index(n, a.num_frames)
             ia = None if n == a.num_frames else tau
-            timelines.append(_timeline(p, np.array([w]), a, b, ia, sample_linear(al.index, tau)))
+            timelines.append(_timeline(p, np.array([w]), a, b, ia, sample_linear(al.index, tau), al.loop))
     rotations, kernel = _run_kernel(timelines, device)
 
     out: list[list[Motion]] = [[] for _ in pairs]
@@ -279,6 +338,15 @@ def blend_pairs(
         scale = float(a.offsets[0, 1] / b.offsets[0, 1])
         yaw, pos = blend_root(tl.yaw_a, tl.pos_a, tl.yaw_b, tl.pos_b, tl.weights, scale)
         n = len(tl.yaw_a)
+        if ground:
+            # The floor: the lower of the two inputs at each frame (on A's skeleton), never above z = 0.
+            g = skeleton_scale(a)
+            floor = np.minimum(
+                _lowest(tl.rot_a, tl.pos_a[:, 2], a.offsets, g),
+                _lowest(tl.rot_b, scale * tl.pos_b[:, 2], a.offsets, g),
+            )
+            floor = np.minimum(floor, 0.0) - _GROUND_SLACK
+            pos[..., 2] += ground_lift(_lowest(rotations[i, :, :n], pos[..., 2], a.offsets, g), floor, a.fps)
         rots = _full_root(rotations[i, :, :n], yaw)
         for k, w in enumerate(tl.weights):
             rot = rots[k]

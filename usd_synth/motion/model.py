@@ -14,10 +14,22 @@ from typing import Any
 
 import numpy as np
 
+from usd_synth import limits
 from usd_synth.errors import UsdSynthError
 from usd_synth.kinematics import REST_ROOT_MATRIX, REST_ROOT_QUAT, local_to_world, rest_positions_from_offsets
 from usd_synth.rotations import make_continuous, quat_to_matrix
-from usd_synth.skeleton import NUM_JOINTS, SMPL_PARENTS, template_offsets
+from usd_synth.skeleton import (
+    HEAD_TOP_ABOVE_HEAD,
+    JOINT_INDEX,
+    NUM_JOINTS,
+    SMPL_JOINTS,
+    SMPL_PARENTS,
+    template_offsets,
+)
+
+#: No coordinate of a Motion (translation, offset) may exceed this, whatever the limits: beyond it float32
+#: USD values lose all precision (and overflow to infinity near 3.4e38).
+HARD_MAX_COORDINATE_M = 1e6
 
 
 @dataclass
@@ -62,6 +74,10 @@ class Motion:
         for name in ("rotations", "translation", "offsets"):
             if not np.all(np.isfinite(getattr(self, name))):
                 raise UsdSynthError(f"{name} contain NaN or infinite values", where)
+        for name in ("translation", "offsets"):
+            big = float(np.abs(getattr(self, name)).max())
+            if big > HARD_MAX_COORDINATE_M:
+                raise UsdSynthError(f"{name} reach {big:.3g} m, beyond any plausible motion", where)
         norms = np.linalg.norm(self.rotations, axis=-1, keepdims=True)
         if np.any(norms < 1e-6):
             raise UsdSynthError("rotations contain zero-length quaternions", where)
@@ -97,6 +113,11 @@ class Motion:
         lengths[0] = 0.0
         return lengths
 
+    @property
+    def stature(self) -> float:
+        """Standing height (m) of the rest pose: the head joint plus the top of the head above it."""
+        return stature_from_offsets(self.offsets)
+
     def copy(self) -> Motion:
         return copy.deepcopy(self)
 
@@ -111,6 +132,27 @@ def forward_kinematics(
     arguments, vectorized over all leading axes.
     """
     return local_to_world(quat_to_matrix(rotations), offsets, SMPL_PARENTS, root_translation=translation)
+
+
+def stature_from_offsets(offsets: np.ndarray) -> float:
+    """Standing height (m) of a skeleton given by its rest offsets (as ``motion info`` reports it)."""
+    offsets = np.asarray(offsets, dtype=np.float64)
+    rest = rest_positions_from_offsets(offsets) @ REST_ROOT_MATRIX.T
+    return float(rest[JOINT_INDEX["head"], 2] + HEAD_TOP_ABOVE_HEAD * offsets[0, 1])
+
+
+def validate_motion(motion: Motion, path=None) -> Motion:
+    """Check a motion read from ``path`` against :mod:`usd_synth.limits`: frame rate, frames, duration,
+    coordinates, stature and bone lengths. Returns it; a one-line UsdSynthError naming ``path`` if not."""
+    path = path if path is not None else motion.source.get("file")
+    limits.check_fps(motion.fps, path)
+    limits.check_duration(motion.num_frames, motion.fps, path)
+    limits.check_coordinates(motion.translation, path, "the pelvis trajectory")
+    limits.check_coordinates(motion.offsets, path, "the skeleton's offsets")
+    stature = motion.stature
+    limits.check_stature(stature, path)
+    limits.check_bones(motion.bone_lengths()[1:], stature, path, list(SMPL_JOINTS[1:]))
+    return motion
 
 
 def rest_motion(num_frames: int = 1, fps: float = 30.0, offsets: np.ndarray | None = None) -> Motion:

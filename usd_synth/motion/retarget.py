@@ -6,8 +6,11 @@ joint's world rotation is the rotation between the two, ``G = F_obs @ F_rest.T``
 * joints with several children in the data (pelvis: hips + spine; spine3: neck + collars) take their frame
   from the children's positions (left-right axis, then up);
 * joints with one child take the bone direction as one axis and a *side* vector for the twist about it:
-  the hinge axis of the limb (thigh x shin, upper arm x forearm) where the limb is bent enough to define
-  it, faded into the parent's axis as the limb straightens, so the twist never pops;
+  for hips and shoulders the hinge axis of the limb (thigh x shin, upper arm x forearm), followed frame by
+  frame in the parent's frame: the previous side is carried to the new bone direction without twist
+  (parallel transport) and turned towards the hinge by the hinge's confidence (how bent the limb is), at
+  most :data:`TWIST_RATE` degrees per second while the limb swings slowly. A straight limb keeps its twist,
+  a noisy or flipping hinge cannot spin it, and the twist is continuous in time (no pops);
 * joints whose child the input lacks keep their parent's orientation (identity local rotation), and
   joints the input lacks are placed from the template skeleton scaled to the person.
 
@@ -17,6 +20,7 @@ residual comes from bones whose length varies in the input; it is reported as MP
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,6 +67,10 @@ _SIDE = {
 
 _TWIST_BEND_LOW = np.sin(np.radians(8.0))
 _TWIST_BEND_HIGH = np.sin(np.radians(25.0))
+#: deg/s: the fastest a hinged limb's twist follows its hinge while the limb turns slower than
+#: :data:`TWIST_SWING_FREE`; a limb swinging faster may twist faster by the excess.
+TWIST_RATE = 300.0
+TWIST_SWING_FREE = 180.0
 
 #: Joints whose frame comes from several children: joint -> (left child, right child, up child).
 _MULTI = {
@@ -123,6 +131,63 @@ def _hold_hinge(
         local = np.stack([np.interp(frames, known, local[reliable, k]) for k in range(3)], axis=-1)
         local = _normalize(local + 1e-9 * rest_side)
     return np.einsum("tij,tj->ti", parent_world, local)
+
+
+def _continuous_side(
+    bone: np.ndarray,
+    hinge: np.ndarray,
+    weight: np.ndarray,
+    held: np.ndarray,
+    parent_world: np.ndarray,
+    fps: float,
+) -> np.ndarray:
+    """(T, 3) side vector of a hinged limb whose twist is continuous in time.
+
+    Works in the parent's frame, frame by frame: the previous side is carried to the new bone direction by
+    the smallest rotation (parallel transport, which adds no twist), then turned about the bone towards
+    the hinge axis (whichever of its two signs is nearer) by the hinge's confidence ``weight`` times the
+    angle between them, but never faster than :data:`TWIST_RATE` (plus, for a limb swinging faster than
+    :data:`TWIST_SWING_FREE`, the excess of its swing).
+    A straight or noisy hinge therefore cannot spin the limb, and a clearly bent limb follows its hinge.
+    ``held`` (:func:`_hold_hinge`) gives the first frame's side.
+    """
+    to_local = np.swapaxes(parent_world, -1, -2)
+    b = _normalize(np.einsum("tij,tj->ti", to_local, bone))
+    h = _normalize(np.einsum("tij,tj->ti", to_local, hinge))
+    s0 = np.einsum("ij,j->i", to_local[0], held[0])
+    step_limit = float(np.radians(TWIST_RATE) / fps)
+    swing_free = float(np.radians(TWIST_SWING_FREE) / fps)
+    conf = [float(x) for x in weight]
+    # Plain floats: this loop runs once per frame and limb, where numpy's per-call overhead would dominate.
+    out = []
+    sx, sy, sz = (float(x) for x in s0)
+    px, py, pz = (float(x) for x in b[0])
+    for (vx, vy, vz), (hx, hy, hz), wt in zip(b.tolist(), h.tolist(), conf, strict=True):
+        c = px * vx + py * vy + pz * vz
+        if c > -0.99:  # transport: the smallest rotation taking the previous bone onto this one
+            kx, ky, kz = py * vz - pz * vy, pz * vx - px * vz, px * vy - py * vx
+            ax, ay, az = ky * sz - kz * sy, kz * sx - kx * sz, kx * sy - ky * sx  # k x s
+            bx, by, bz = ky * az - kz * ay, kz * ax - kx * az, kx * ay - ky * ax  # k x (k x s)
+            f = 1.0 / (1.0 + c)
+            sx, sy, sz = sx + ax + bx * f, sy + ay + by * f, sz + az + bz * f
+        d = sx * vx + sy * vy + sz * vz
+        sx, sy, sz = sx - d * vx, sy - d * vy, sz - d * vz
+        n = max(math.sqrt(sx * sx + sy * sy + sz * sz), 1e-12)
+        sx, sy, sz = sx / n, sy / n, sz / n
+        if wt > 0.0:
+            if hx * sx + hy * sy + hz * sz < 0.0:
+                hx, hy, hz = -hx, -hy, -hz
+            # v x s, the direction the side turns in about the bone
+            cx, cy, cz = vy * sz - vz * sy, vz * sx - vx * sz, vx * sy - vy * sx
+            angle = math.atan2(cx * hx + cy * hy + cz * hz, sx * hx + sy * hy + sz * hz)
+            limit = step_limit + max(0.0, math.acos(min(max(c, -1.0), 1.0)) - swing_free)
+            delta = min(max(wt * angle, -limit), limit)
+            cd, sd = math.cos(delta), math.sin(delta)
+            sx, sy, sz = cd * sx + sd * cx, cd * sy + sd * cy, cd * sz + sd * cz
+        out.append((sx, sy, sz))
+        px, py, pz = vx, vy, vz
+    out = np.array(out)
+    return np.einsum("tij,tj->ti", parent_world, out)
 
 
 def _bend_weight(bone: np.ndarray, child_bone: np.ndarray) -> np.ndarray:
@@ -260,7 +325,7 @@ def retarget_positions(
                 hinge = _normalize(np.cross(target, limb_next))
                 w = _bend_weight(target, limb_next)
                 held = _hold_hinge(hinge, w, parent_world, rest_side)
-                side = w[:, None] * hinge + (1 - w[:, None]) * held
+                side = _continuous_side(target, hinge, w, held, parent_world, fps)
             else:
                 # Knees, elbows and wrists share the hinge axis found at their parent.
                 side = parent_world @ rest_side

@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from pxr import Sdf, Usd, UsdGeom, UsdSkel
+import numpy as np
+from pxr import Gf, Sdf, Usd, UsdGeom, UsdSkel
 
 from usd_synth.errors import UsdSynthError
-from usd_synth.fileio import atomic_path
+from usd_synth.fileio import atomic_path, atomic_paths
 
 USD_SUFFIXES = (".usd", ".usda", ".usdc")
 
@@ -92,22 +93,64 @@ def authoring_stage(path: str | Path, fps: float, num_frames: int) -> Iterator[A
     else:
         authoring = Authoring(stage, stage)
     yield authoring
+    # Nothing non-finite is ever written: check both layers before anything is renamed into place.
+    for layer_stage in {id(stage): stage, id(authoring.samples): authoring.samples}.values():
+        bad = nonfinite_values(layer_stage, limit=1)
+        if bad:
+            raise UsdSynthError(
+                f"{bad[0]} has non-finite values (NaN or infinity); nothing was written", path
+            )
     if authoring.sidecar_name is None:
         with atomic_path(path) as tmp:
             stage.GetRootLayer().Export(str(tmp))
         return
     side_path = samples_path(path)
-    with atomic_path(side_path) as tmp_side:
+    # Both layers are written in one temporary folder, then renamed in this order: the sidecar first, so
+    # that the text layer never appears without the samples it references.
+    with atomic_paths([side_path, path]) as (tmp_side, tmp):
         authoring.samples.GetRootLayer().Export(str(tmp_side))
-        with atomic_path(path) as tmp:
-            stage.GetRootLayer().Export(str(tmp))
-            # Point the written text layer at the sidecar's final name (the live stage keeps its own).
-            written = Sdf.Layer.FindOrOpen(str(tmp))
-            written.UpdateCompositionAssetDependency(
-                authoring.samples.GetRootLayer().identifier, f"./{side_path.name}"
-            )
-            written.Save()
-    # The renames happen only once both layers are written: the sidecar first, then the text layer.
+        stage.GetRootLayer().Export(str(tmp))
+        # Point the written text layer at the sidecar's final name (the live stage keeps its own).
+        written = Sdf.Layer.FindOrOpen(str(tmp))
+        written.UpdateCompositionAssetDependency(
+            authoring.samples.GetRootLayer().identifier, f"./{side_path.name}"
+        )
+        written.Save()
+        del written
+
+
+_FLOAT_TYPES = ("float", "double", "half", "Vec", "Quat", "Matrix", "Interval", "Range")
+
+
+def _as_floats(value) -> np.ndarray | None:
+    if isinstance(value, (Gf.Quatf, Gf.Quatd, Gf.Quath)):
+        return np.array([value.GetReal(), *value.GetImaginary()], dtype=float)
+    try:
+        arr = np.asarray(value)
+    except Exception:  # noqa: BLE001 - a value numpy cannot view is not a float array
+        return None
+    return arr if arr.dtype.kind in "fc" else None
+
+
+def nonfinite_values(stage: Usd.Stage, limit: int | None = None) -> list[str]:
+    """Attributes of ``stage`` with NaN or infinite values, as ``</prim.attr>`` or ``</prim.attr> at
+    time t`` (defaults and every time sample of float-valued attributes: points, translations,
+    rotations, extents, transforms); at most ``limit`` findings."""
+    found: list[str] = []
+    for prim in stage.TraverseAll():
+        for attr in prim.GetAuthoredAttributes():
+            type_name = attr.GetTypeName().cppTypeName
+            if not any(t in type_name for t in _FLOAT_TYPES):
+                continue
+            for t in [None, *attr.GetTimeSamples()]:
+                arr = _as_floats(attr.Get() if t is None else attr.Get(t))
+                if arr is not None and arr.size and not np.isfinite(arr).all():
+                    when = "" if t is None else f" at time {t:g}"
+                    found.append(f"{attr.GetPath()}{when}")
+                    if limit is not None and len(found) >= limit:
+                        return found
+                    break  # one finding per attribute
+    return found
 
 
 def open_stage(path: str | Path) -> Usd.Stage:

@@ -29,7 +29,7 @@ from pxr import Gf, Sdf, Usd, UsdGeom, UsdSkel, Vt
 from usd_synth.body.model import vertex_normals
 from usd_synth.errors import UsdSynthError
 from usd_synth.executors import PoolExecutor, make_executor
-from usd_synth.fileio import atomic_path
+from usd_synth.fileio import atomic_path, check_finite
 from usd_synth.kernels.device import resolve_device
 from usd_synth.kernels.skinning import Skin, WarpSkinner, concat_skins
 from usd_synth.usd.authoring import check_usd_path, open_stage
@@ -273,6 +273,8 @@ def bake_file(
     with Sdf.ChangeBlock():
         for f0, per_target in chunks:
             for (p_attr, n_attr, e_attr), (points, normals, lo, hi) in zip(attrs, per_target, strict=True):
+                check_finite(points, "skinned points", src)  # never write NaN or infinity
+                check_finite(normals, "skinned normals", src)
                 for i in range(points.shape[0]):
                     # The first frame is also the default value, for readers that ignore time samples.
                     times = [Usd.TimeCode(frames[f0 + i])] + ([Usd.TimeCode.Default()] if f0 + i == 0 else [])

@@ -81,9 +81,25 @@ def omni_issues(path: str | Path) -> list[Issue]:
     return issues
 
 
+#: At most this many non-finite attributes are reported per file.
+MAX_NONFINITE_REPORTS = 20
+
+
+def nonfinite_issues(path: str | Path) -> list[Issue]:
+    """An error for each attribute (default value or time sample) holding NaN or infinity: points,
+    translations, rotations, extents, transforms. USD's validators do not look at values."""
+    from usd_synth.usd.authoring import nonfinite_values
+
+    stage = open_stage(path)
+    return [
+        Issue("usd-synth", "error", "FiniteValues", f"{where} has non-finite values (NaN or infinity)")
+        for where in nonfinite_values(stage, limit=MAX_NONFINITE_REPORTS)
+    ]
+
+
 def validate_file(path: str | Path, omni: bool | None = None) -> list[Issue]:
     """All findings for ``path``; ``omni=None`` runs the asset validator when it is installed."""
-    issues = usd_validation_issues(path)
+    issues = usd_validation_issues(path) + nonfinite_issues(path)
     if omni or (omni is None and omni_available()):
         issues += omni_issues(path)
     return issues

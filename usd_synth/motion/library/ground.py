@@ -19,6 +19,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+from scipy.ndimage import gaussian_filter1d
 
 from usd_synth.motion.library.pose import Pose, rotations_from_pose
 from usd_synth.motion.model import forward_kinematics
@@ -32,6 +33,8 @@ _J = JOINT_INDEX
 _SOFTMIN_TAU = 0.002  # m; smooths the support height where the lowest joint changes (adds < 3 mm)
 _CONTACT_SIGMA = 0.006  # m; a joint this high above its clearance counts ~37 % as planted
 _FLIGHT_EPS = 1e-4  # weight of the free (flight) velocity against the contact-weighted one
+_LOCK_SMOOTH = 0.03  # s; the foot lock's offset is smoothed over this (a Gaussian's sigma)
+_IK_SOFT = 0.0035  # softness of the leg IK's reach limit (in the cosine of the knee angle)
 #: Pelvis, legs and spine: the joints that carry the body (for height-driven blends).
 _BODY_JOINTS = tuple(
     _J[n]
@@ -87,13 +90,17 @@ def root_from_contacts(
     fps: float,
     flights: Sequence[tuple[float, float]] = (),
     free_velocity: np.ndarray | None = None,
+    grip: np.ndarray | None = None,
 ) -> np.ndarray:
     """Pelvis world positions (T, 3) that keep the body on the ground and its contacts planted.
 
     Height: the lowest joint (less its clearance) touches z = 0, except in ``flights`` (time windows).
     Horizontal: the pelvis moves by minus the contact-weighted horizontal velocity of the joints near the
     ground, so whatever supports the body does not slide; with nothing near the ground it moves at
-    ``free_velocity`` (m/s, xy; default: the mean contact-driven velocity, i.e. keep going).
+    ``free_velocity`` (m/s, xy; default: the mean contact-driven velocity, i.e. keep going). ``grip``
+    (T, 24), if given, is each joint's hold on the ground, 0..1: a contact with grip g holds the body
+    with weight g and lets it keep its free velocity with weight 1 - g, so a foot with grip 0.5 slips
+    half the distance its leg sweeps while the pelvis covers the other half.
     """
     n = rot.shape[0]
     t = np.arange(n) / fps
@@ -104,12 +111,14 @@ def root_from_contacts(
         z = _flight_height(z, t, flights)
     height = np.maximum(rel + z[:, None], 0.0)
     w = np.exp(-((height / _CONTACT_SIGMA) ** 2))
+    g = np.ones_like(w) if grip is None else grip
     vel = np.gradient(pos[..., :2], 1.0 / fps, axis=0)
-    planted = -(w[..., None] * vel).sum(axis=1)
+    planted = -((w * g)[..., None] * vel).sum(axis=1)
     total = w.sum(axis=1)
     if free_velocity is None:
-        free_velocity = planted.sum(axis=0) / max(total.sum(), 1e-9)
-    v = (planted + _FLIGHT_EPS * np.asarray(free_velocity)) / (total + _FLIGHT_EPS)[:, None]
+        free_velocity = planted.sum(axis=0) / max((w * g).sum(), 1e-9)
+    loose = _FLIGHT_EPS + (w * (1.0 - g)).sum(axis=1)  # weight of the free velocity: flight, slipping
+    v = (planted + loose[:, None] * np.asarray(free_velocity)) / (total + _FLIGHT_EPS)[:, None]
     xy = np.concatenate([np.zeros((1, 2)), np.cumsum(0.5 * (v[1:] + v[:-1]) / fps, axis=0)])
     return np.column_stack([xy, z])
 
@@ -164,31 +173,47 @@ def lock_feet(
             offset[f] = offset[f - 1] - dt * (
                 w_foot[f] * v_contact[f] + (1 - w_foot[f]) * offset[f - 1] / tau
             )
+        # The offset starts and stops accumulating as the foot lands and lifts: smooth it over a couple of
+        # frames, so the knee and hip do not jerk at those instants (the foot still lands where it lands).
+        offset = gaussian_filter1d(offset, _LOCK_SMOOTH * fps, axis=0, mode="nearest")
         target = pos[:, ankle].copy()
         target[:, :2] += offset
-        wq = _world_quats(q, (ankle,))
-        parent_of_hip, w_hip, w_ankle = wq[0], wq[hip], wq[ankle]
-        o1, o2 = offsets[knee], offsets[ankle]
-        # Knee: solve |o1 + Rx(theta) o2| = |target - hip| for theta, near the current flexion.
-        d2 = np.sum((target - pos[:, hip]) ** 2, axis=-1)
-        a = o1[0] * o2[0]
-        b = o1[1] * o2[1] + o1[2] * o2[2]
-        c = o1[2] * o2[1] - o1[1] * o2[2]
-        r, phi = math.hypot(b, c), math.atan2(c, b)
-        cos_arg = np.clip((0.5 * (d2 - o1 @ o1 - o2 @ o2) - a) / r, -1.0, 1.0)
-        theta = phi + np.arccos(cos_arg)
-        current = 2 * np.arctan2(q[:, knee, 0], q[:, knee, 3])
-        alt = phi - np.arccos(cos_arg)
-        theta = np.where(np.abs(alt - current) < np.abs(theta - current), alt, theta)
-        q_knee = quat_mul(quat_about((1.0, 0.0, 0.0), theta - current), q[:, knee])
-        # Hip: turn the thigh so the hip-to-ankle vector points at the target.
-        leg_now = quat_apply(w_hip, o1 + quat_apply(q_knee, np.broadcast_to(o2, (len(q), 3))))
-        turn = _rotation_between(leg_now, target - pos[:, hip])
-        new_w_hip = quat_mul(turn, w_hip)
-        q[:, hip] = quat_mul(quat_conj(parent_of_hip), new_w_hip)
-        q[:, knee] = q_knee
-        new_w_knee = quat_mul(new_w_hip, q_knee)
-        q[:, ankle] = quat_mul(quat_conj(new_w_knee), w_ankle)
+        q = leg_ik(q, pos, offsets, side, target)
+    return q
+
+
+def leg_ik(q: np.ndarray, pos: np.ndarray, offsets: np.ndarray, side: str, target: np.ndarray) -> np.ndarray:
+    """Two-bone IK: turn hip and knee so that the ankle reaches ``target`` (T, 3, world), the knee bending
+    forward (never hyperextended), and keep the ankle's world orientation (the foot keeps its pitch).
+
+    ``pos`` are the world joint positions of ``q``; returns corrected local rotations (a copy).
+    """
+    q = q.copy()
+    hip, knee, ankle = (_J[f"{side}_{n}"] for n in ("hip", "knee", "ankle"))
+    wq = _world_quats(q, (ankle,))
+    parent_of_hip, w_hip, w_ankle = wq[0], wq[hip], wq[ankle]
+    o1, o2 = offsets[knee], offsets[ankle]
+    # Knee: solve |o1 + Rx(theta) o2| = |target - hip| for theta, near the current flexion.
+    d2 = np.sum((target - pos[:, hip]) ** 2, axis=-1)
+    a = o1[0] * o2[0]
+    b = o1[1] * o2[1] + o1[2] * o2[2]
+    c = o1[2] * o2[1] - o1[1] * o2[2]
+    r, phi = math.hypot(b, c), math.atan2(c, b)
+    cos_arg = np.clip((0.5 * (d2 - o1 @ o1 - o2 @ o2) - a) / r, -1.0, None)
+    # A target out of reach straightens the knee smoothly to about 4 degrees short of straight (a soft
+    # ceiling under 1, so the knee never snaps straight and back), and the knee always bends forward.
+    cos_arg = 1.0 - _IK_SOFT * np.logaddexp(0.0, (1.0 - cos_arg) / _IK_SOFT)
+    theta = phi + np.arccos(cos_arg)
+    current = 2 * np.arctan2(q[:, knee, 0], q[:, knee, 3])
+    q_knee = quat_mul(quat_about((1.0, 0.0, 0.0), theta - current), q[:, knee])
+    # Hip: turn the thigh so the hip-to-ankle vector points at the target.
+    leg_now = quat_apply(w_hip, o1 + quat_apply(q_knee, np.broadcast_to(o2, (len(q), 3))))
+    turn = _rotation_between(leg_now, target - pos[:, hip])
+    new_w_hip = quat_mul(turn, w_hip)
+    q[:, hip] = quat_mul(quat_conj(parent_of_hip), new_w_hip)
+    q[:, knee] = q_knee
+    new_w_knee = quat_mul(new_w_hip, q_knee)
+    q[:, ankle] = quat_mul(quat_conj(new_w_knee), w_ankle)
     return q
 
 
@@ -236,3 +261,26 @@ def drive_height(
     main[:, body] = (a.main + blend * (b.main - a.main))[:, body]
     pre[:, body] = (a.pre + blend * (b.pre - a.pre))[:, body]
     pose.main[inside], pose.pre[inside] = main, pre
+
+
+def drive_velocity(a: Pose, b: Pose, speed: float, heading: float, at: float, share: float = 1.0) -> Pose:
+    """``share`` of the angular velocity (degrees/s; NaN for the joints :func:`drive_height` leaves alone)
+    of a height-driven blend from ``a`` to ``b`` where it passes blend weight ``at`` (0 or 1) with
+    vertical speed ``speed``: a key velocity that joins the neighbouring key segments to a driven span
+    without a stop (all of it joins them smoothly, but a leg that straightens at take-off turns so fast
+    there that a key segment carrying all of it overshoots)."""
+    eps = 1e-3
+    lo, hi = (at - eps, at) if at >= 1.0 else (at, at + eps)
+    table = Pose((2,))
+    for k, alpha in enumerate((lo, hi)):
+        table.main[k] = a.main + alpha * (b.main - a.main)
+        table.pre[k] = a.pre + alpha * (b.pre - a.pre)
+    heights = support_height(table, heading)
+    rate = share * speed * (hi - lo) / float(heights[1] - heights[0])  # d(alpha)/dt
+    out = Pose()
+    out.main[:] = np.nan
+    out.pre[:] = np.nan
+    body = list(_BODY_JOINTS)
+    out.main[body] = rate * (b.main - a.main)[body]
+    out.pre[body] = rate * (b.pre - a.pre)[body]
+    return out

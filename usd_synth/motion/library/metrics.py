@@ -44,7 +44,7 @@ def moving_fraction(motion: Motion, threshold: float = 5.0) -> float:
 
 
 def worst_stop(motion: Motion, rest: float = 10.0) -> float:
-    """The largest joint speed (degrees/s) followed, one frame later, by a speed below ``rest`` (0 if none)."""
+    """The largest joint speed (degrees/s) followed, one frame later, by one below ``rest`` (0 if none)."""
     speed = joint_angular_speed(motion)
     if len(speed) < 2:
         return 0.0

@@ -40,17 +40,30 @@ class Param:
         if self.choices:
             if value not in self.choices:
                 raise UsdSynthError(
-                    f"{action}: parameter {name}={value!r} must be one of {', '.join(self.choices)}"
+                    f"{action}: parameter {name}={value!r} must be one of {', '.join(self.choices)}",
+                    field=name,
                 )
             return str(value)
         try:
             number = float(value)
         except (TypeError, ValueError):
-            raise UsdSynthError(f"{action}: parameter {name}={value!r} must be a number") from None
+            raise UsdSynthError(
+                f"{action}: parameter {name}={value!r} must be a number", field=name
+            ) from None
         lo, hi = self.limits
         if not (math.isfinite(number) and lo <= number <= hi):
-            raise UsdSynthError(f"{action}: parameter {name}={value!r} must be a number in [{lo}, {hi}]")
+            raise UsdSynthError(
+                f"{action}: parameter {name}={value!r} must be a number in [{lo}, {hi}]", field=name
+            )
         return number
+
+    def describe(self) -> str:
+        """The drawn range (or the choices) and the range an override may take, for listings."""
+        if self.choices:
+            return "one of " + "|".join(self.choices)
+        lo, hi = self.draw
+        text = f"{lo:g}" if lo == hi else f"{lo:g}..{hi:g}"
+        return f"{text} (allowed {self.limits[0]:g}..{self.limits[1]:g})"
 
 
 #: The facing parameter every action shares (0 unless overridden, so clips face -Y by default).
@@ -59,8 +72,13 @@ HEADING = Param(
 )
 
 
-def draw_params(name: str, specs: dict[str, Param], seed: int, overrides: dict[str, Any]) -> dict[str, Any]:
-    """Draw every parameter in a fixed order from the (seed, action) stream, then apply the overrides."""
+def draw_params(
+    name: str, specs: dict[str, Param], seed: int, overrides: dict[str, Any]
+) -> tuple[dict[str, Any], np.random.Generator]:
+    """Draw every parameter in a fixed order from the (seed, action) stream, then apply the overrides.
+
+    Returns the parameters and the stream, positioned after them: what an action draws next (its
+    :class:`~usd_synth.motion.library.life.Life`) comes from the same stream, after the parameters."""
     unknown = sorted(set(overrides) - set(specs))
     if unknown:
         raise UsdSynthError(
@@ -72,4 +90,4 @@ def draw_params(name: str, specs: dict[str, Param], seed: int, overrides: dict[s
         params[key] = spec.sample(rng)
         if key in overrides:
             params[key] = spec.check(name, key, overrides[key])
-    return params
+    return params, rng

@@ -110,19 +110,69 @@ def stand() -> Pose:
     return Pose().set(shoulder=(2.0, 0.0, -74.0), elbow=(0.0, -14.0, 0.0), wrist=(0.0, 0.0, -5.0))
 
 
-def keyed(t: np.ndarray, keys: Sequence[tuple[float, Pose]]) -> Pose:
-    """Interpolate key poses at times ``t`` with monotone cubics (C1, no overshoot past the keys)."""
-    times = np.array([k[0] for k in keys])
+def keyed(t: np.ndarray, keys: Sequence[tuple[Any, ...]]) -> Pose:
+    """Interpolate key poses at times ``t`` with quintic Hermite curves (C2): the slopes at the inner keys
+    are the monotone (PCHIP) ones, so a joint does not overshoot a key it turns at, the slopes at the first
+    and last key are zero. The angular acceleration is zero at the keys except where a joint turns back,
+    which it does with the curvature of the neighbouring secants. A movement thus starts and ends as
+    people move (a bell-shaped speed profile, as in minimum-jerk reaching): it eases in from rest and out
+    into its held pose, and it turns back through a key without lingering there or stopping dead.
+
+    A key is ``(time, pose)`` or ``(time, pose, velocity)``: ``velocity`` (a :class:`Pose` of degrees per
+    second; NaN entries keep the automatic slope) overrides the slope there, e.g. a fall that is still
+    fast when the body meets the ground.
+    """
+    times = np.array([k[0] for k in keys], dtype=np.float64)
     order = np.argsort(times, kind="stable")
     times = times[order]
     if np.any(np.diff(times) <= 0):
         # Coinciding keys: keep their order, make the times strictly increasing.
         times = times + np.arange(len(times)) * 1e-6
     out = Pose((len(t),))
+    tt = np.clip(t, times[0], times[-1])
+    seg = np.clip(np.searchsorted(times, tt, side="right") - 1, 0, max(len(times) - 2, 0))
     for attr in ("main", "pre"):
         values = np.stack([getattr(keys[i][1], attr) for i in order])
-        tt = np.clip(t, times[0], times[-1])
-        setattr(out, attr, PchipInterpolator(times, values, axis=0)(tt))
+        if len(times) < 2:
+            setattr(out, attr, np.broadcast_to(values[0], (len(t),) + values.shape[1:]).copy())
+            continue
+        slopes = PchipInterpolator(times, values, axis=0).derivative()(times)
+        slopes[0] = slopes[-1] = 0.0
+        # Where a joint turns back (the secants on either side have opposite signs) it does so with the
+        # curvature of the two secants; elsewhere (holds, pass-throughs, the ends) with none.
+        secant = np.diff(values, axis=0) / np.diff(times)[:, None, None]
+        accel = np.zeros_like(values)
+        curvature = 2 * (secant[1:] - secant[:-1]) / (times[2:] - times[:-2])[:, None, None]
+        accel[1:-1] = np.where(secant[:-1] * secant[1:] < 0, curvature, 0.0)
+        for rank, i in enumerate(order):
+            if len(keys[i]) > 2 and keys[i][2] is not None:
+                given = getattr(keys[i][2], attr)
+                slopes[rank] = np.where(np.isnan(given), slopes[rank], given)
+                accel[rank] = np.where(np.isnan(given), accel[rank], 0.0)
+        span = (times[seg + 1] - times[seg])[:, None, None]
+        s = ((tt - times[seg])[:, None, None] / span).clip(0.0, 1.0)
+        s2, s3, s4, s5 = s**2, s**3, s**4, s**5
+        h0 = 1 - 10 * s3 + 15 * s4 - 6 * s5
+        h1 = s - 6 * s3 + 8 * s4 - 3 * s5
+        h2 = 0.5 * s2 - 1.5 * s3 + 1.5 * s4 - 0.5 * s5
+        h3 = -4 * s3 + 7 * s4 - 3 * s5
+        h5 = 0.5 * s3 - s4 + 0.5 * s5
+        curve = (
+            h0 * values[seg]
+            + (1 - h0) * values[seg + 1]
+            + span * (h1 * slopes[seg] + h3 * slopes[seg + 1])
+            + span**2 * (h2 * accel[seg] + h5 * accel[seg + 1])
+        )
+        setattr(out, attr, curve)
+    return out
+
+
+def velocity(a: Pose, b: Pose, seconds: float, gain: float = 1.0) -> Pose:
+    """The constant angular velocity (a :class:`Pose` of degrees per second) that takes pose ``a`` to ``b`` in
+    ``seconds``, times ``gain``: a key velocity for :func:`keyed`."""
+    out = Pose()
+    out.main = gain * (b.main - a.main) / seconds
+    out.pre = gain * (b.pre - a.pre) / seconds
     return out
 
 

@@ -3,21 +3,27 @@
 A reader is a class with a ``name``, a one-line ``description``, ``retargets`` (whether it fits rotations
 to joint positions), a ``sniff(path)`` that looks at the file's content cheaply (a header, a zip
 listing) and a ``read(path, fps=None, refine=False)`` that returns a
-:class:`~usd_synth.motion.model.Motion`. Third-party packages add a format by declaring an entry point in
+:class:`~usd_synth.motion.model.Motion`; optionally ``takes_folder`` (True: the input is a folder, False: a
+file; checked before ``read``). Third-party packages add a format by declaring an entry point in
 that group; nothing in the core changes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import logging
+import zipfile
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+import numpy as np
+
 from usd_synth.errors import UsdSynthError
-from usd_synth.motion.model import Motion
+from usd_synth.limits import Limits, check_fps, check_input_file, using
+from usd_synth.motion.model import Motion, validate_motion
 
 log = logging.getLogger(__name__)
 
@@ -58,15 +64,32 @@ def readers() -> dict[str, MotionReader]:
     return found
 
 
+def _check_path(path: Path, reader: MotionReader | None = None) -> None:
+    """The path exists, is not a loop, device or pipe, and is a file or folder as the reader expects."""
+    if not path.exists():
+        if path.is_symlink():
+            raise UsdSynthError("is a broken link or a link loop", path)
+        raise UsdSynthError("no such file or folder", path)
+    takes_folder = getattr(reader, "takes_folder", None)
+    if path.is_dir():
+        if takes_folder is False:
+            raise UsdSynthError(f"is a folder; {reader.name} input is a file", path)
+        return
+    if takes_folder:
+        raise UsdSynthError(f"is a file; {reader.name} input is a folder", path)
+    check_input_file(path)
+
+
 def detect_format(path: Path) -> str:
     """Name of the reader whose ``sniff`` accepts ``path``; a UsdSynthError when none (or no file) does."""
     path = Path(path)
-    if not path.exists():
-        raise UsdSynthError("no such file or folder", path)
-    if path.is_file() and path.stat().st_size == 0:
-        raise UsdSynthError("file is empty", path)
+    _check_path(path)
     for name, reader in readers().items():
-        if reader.sniff(path):
+        try:
+            found = reader.sniff(path)
+        except Exception:  # sniff must never raise; a broken one must not hide the others
+            found = False
+        if found:
             return name
     known = ", ".join(readers())
     raise UsdSynthError(
@@ -76,26 +99,41 @@ def detect_format(path: Path) -> str:
     )
 
 
+#: Failures of a reader that mean "this content is not what the format says", not a bug in the caller.
+_CONTENT_ERRORS = (
+    ValueError, TypeError, IndexError, KeyError, AttributeError, OSError, EOFError, MemoryError,
+    RecursionError, ArithmeticError, UnicodeError, zipfile.BadZipFile, np.linalg.LinAlgError,
+)  # fmt: skip
+
+
 def read_motion(path: str | Path, format: str | None = None, fps: float | None = None,
-                refine: bool = False, **options: Any) -> Motion:  # fmt: skip
+                refine: bool = False, limits: Limits | None = None, **options: Any) -> Motion:  # fmt: skip
     """Read a motion file (or folder) with the named reader, or the one its content matches.
+
+    Every input passes the checks of :mod:`usd_synth.limits` (``limits`` replaces the limits in force for
+    this read, e.g. ``Limits(min_stature_m=0.3)`` for a small child): file type and size before reading,
+    shapes, finite values, frame rate, frame count, duration, stature and bone lengths of the result.
 
     ``options`` are reader-specific keywords (e.g. the BVH reader's ``joint_map``, ``unit``,
     ``target_fps``); one the chosen reader does not take is an error naming it, so a user who passes
     ``unit`` for a ``.npy`` learns it was ignored instead of wondering why nothing changed.
     """
-    path = Path(path)
+    with using(limits) if limits is not None else contextlib.nullcontext():
+        return _read_motion(Path(path), format, fps, refine, options)
+
+
+def _read_motion(path: Path, format: str | None, fps: float | None, refine: bool, options: dict) -> Motion:
     if format is None:
         format = detect_format(path)
     elif format not in readers():
         raise UsdSynthError(f"unknown format {format!r}; known formats: {', '.join(readers())}", path)
-    elif not path.exists():
-        raise UsdSynthError("no such file or folder", path)
-    elif path.is_file() and path.stat().st_size == 0:
-        raise UsdSynthError("file is empty", path)
-    if fps is not None and not (fps > 0 and fps < 10_000):
-        raise UsdSynthError(f"fps must be a positive frame rate, got {fps}", path, field="fps")
     reader = readers()[format]
+    _check_path(path, reader)
+    if fps is not None:
+        try:
+            fps = check_fps(fps, path, "fps")
+        except UsdSynthError as exc:
+            raise UsdSynthError(exc.message, path, field="fps") from None
     if refine and not getattr(reader, "retargets", False):
         log.warning("refine has no effect on %s input: its rotations are taken as they are", format)
     options = {k: v for k, v in options.items() if v is not None}
@@ -105,7 +143,14 @@ def read_motion(path: str | Path, format: str | None = None, fps: float | None =
         for key in options:
             if key not in accepted and not takes_any:
                 raise UsdSynthError(f"{key} does not apply to {format} input", path, field=key)
-    motion = reader.read(path, fps=fps, refine=refine, **options)
+    try:
+        motion = reader.read(path, fps=fps, refine=refine, **options)
+    except UsdSynthError:
+        raise
+    except _CONTENT_ERRORS as exc:
+        log.debug("reader %s failed on %s", format, path, exc_info=True)
+        text = " ".join(str(exc).split())[:160] or "no details"
+        raise UsdSynthError(f"not readable as {format} input ({type(exc).__name__}: {text})", path) from None
     motion.source.setdefault("reader", format)
     motion.source.setdefault("file", path.name)
-    return motion
+    return validate_motion(motion, path)

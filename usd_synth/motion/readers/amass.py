@@ -16,9 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
+from usd_synth import limits
 from usd_synth.errors import UsdSynthError
-from usd_synth.motion.model import Motion
-from usd_synth.motion.readers.arrays import check_array, fps_or, load_npz, npz_keys
+from usd_synth.motion.model import Motion, validate_motion
+from usd_synth.motion.readers.arrays import check_array, fps_or, load_npz, npz_keys, numbers
 from usd_synth.rotations import axis_angle_to_quat
 from usd_synth.skeleton import NUM_JOINTS
 
@@ -43,6 +44,7 @@ class AmassReader:
 
     name = "amass"
     retargets = False
+    takes_folder = False
     description = "AMASS .npz (poses, trans, mocap_framerate), Z up, rotations kept as they are"
 
     def sniff(self, path: Path) -> bool:
@@ -50,26 +52,36 @@ class AmassReader:
         return "poses" in keys and "trans" in keys
 
     def read(self, path: Path, fps: float | None = None, refine: bool = False) -> Motion:
-        arrays = load_npz(path)
+        wanted = ("poses", "trans", "mocap_framerate", "mocap_frame_rate", "betas", "gender")
+        arrays = load_npz(path, wanted)
         for key in ("poses", "trans"):
             if key not in arrays:
-                raise UsdSynthError(f"AMASS archive has no '{key}' array (has: {sorted(arrays)})", path)
+                has = sorted(npz_keys(path))[:12]
+                raise UsdSynthError(f"AMASS archive has no '{key}' array (has: {has})", path)
         poses = check_array(arrays["poses"], path, "AMASS poses", (None, None))
         if poses.shape[1] < 66 or poses.shape[1] % 3:
             raise UsdSynthError(
                 f"AMASS poses need at least 66 values per frame (3 per joint), got {poses.shape[1]}", path
             )
+        limits.check_rotations_deg(poses, path, "AMASS poses", radians=True)
         trans = check_array(arrays["trans"], path, "AMASS trans", (poses.shape[0], 3))
-        rate = arrays.get("mocap_framerate", arrays.get("mocap_frame_rate"))
+        limits.check_coordinates(trans, path, "AMASS trans")
+        key = "mocap_framerate" if "mocap_framerate" in arrays else "mocap_frame_rate"
         if fps is None:
-            if rate is None:
+            if key not in arrays:
                 raise UsdSynthError(
                     "AMASS archive has no 'mocap_framerate'; give fps", path, mentions=("fps",)
                 )
-            fps = float(np.asarray(rate).reshape(-1)[0])
+            fps = limits.check_fps(arrays[key], path, f"AMASS {key}")
+        fps = limits.check_fps(fps, path)
+        limits.check_duration(poses.shape[0], fps, path)
         source = {"reader": self.name, "file": path.name, "frame_conversion": "z_up_as_is"}
         if "betas" in arrays:
-            source["betas"] = [round(float(b), 6) for b in np.asarray(arrays["betas"]).reshape(-1)[:16]]
+            source["betas"] = [round(float(b), 6) for b in numbers(arrays["betas"], path, "AMASS betas")[:16]]
         if "gender" in arrays:
-            source["gender"] = str(np.asarray(arrays["gender"]).reshape(-1)[0])
-        return smpl_params_to_motion(poses, trans + SMPL_TEMPLATE_PELVIS, fps_or(fps, 30.0), source)
+            gender = np.asarray(arrays["gender"]).reshape(-1)
+            if gender.size and gender.dtype.kind in "US":
+                g = gender[0]
+                source["gender"] = (g.decode("latin-1") if isinstance(g, bytes) else str(g))[:32]
+        motion = smpl_params_to_motion(poses, trans + SMPL_TEMPLATE_PELVIS, fps_or(fps, 30.0), source)
+        return validate_motion(motion, path)

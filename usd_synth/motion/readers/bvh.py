@@ -40,13 +40,13 @@ from pathlib import Path
 
 import numpy as np
 
+from usd_synth import limits
 from usd_synth.errors import UsdSynthError
 from usd_synth.kernels.blend import slerp_np
 from usd_synth.kinematics import local_to_world
 from usd_synth.motion.model import Motion
 from usd_synth.motion.readers import bvh_rigs
-from usd_synth.motion.readers.arrays import Y_UP_TO_Z_UP
-from usd_synth.motion.retarget import retarget_positions
+from usd_synth.motion.readers.arrays import Y_UP_TO_Z_UP, retarget_checked
 from usd_synth.rotations import make_continuous, matrix_to_quat, quat_to_matrix
 from usd_synth.skeleton import JOINT_INDEX, NUM_JOINTS, SMPL_JOINTS, SMPL_PARENTS
 
@@ -153,6 +153,11 @@ def _parse_hierarchy(tokens: list[tuple[str, int]], path: Path) -> list[BvhJoint
             if not name:
                 raise fail(f"{tok} without a name", line)
             parent = stack[-1] if stack else -1
+            if len(joints) >= limits.current().max_joints:
+                raise fail(
+                    f"more than {limits.current().max_joints} joints (max_joints); not a body's hierarchy?",
+                    line,
+                )
             joints.append(BvhJoint(name, parent, line=line))
             if parent >= 0:
                 joints[parent].children.append(len(joints) - 1)
@@ -261,6 +266,16 @@ def _parse_motion(text: str, first_line: int, n_channels: int, path: Path) -> tu
         raise UsdSynthError(f"BVH file has no frames ('Frames: {n_frames}')", path)
     if not (math.isfinite(frame_time) and frame_time > 0):
         raise UsdSynthError(f"BVH Frame Time must be positive, got {header['time'][0]}", path)
+    limits.check_frames(n_frames, path, "BVH file")
+    limits.check_text_values(n_frames * n_channels, path, f"'Frames: {n_frames}' x {n_channels} channels")
+    # Each value takes at least two characters (a digit and a separator): refuse a frame count the file
+    # cannot hold before splitting anything.
+    if n_channels and n_frames * n_channels * 2 > len(text) + 1:
+        raise UsdSynthError(
+            f"BVH motion data is truncated: 'Frames: {n_frames}' x {n_channels} channels cannot fit in the "
+            f"{len(text)} characters after the header",
+            path,
+        )
     rows = [line.split() for _, line in lines]
     total = sum(len(r) for r in rows)
     if total != n_frames * n_channels:
@@ -728,6 +743,31 @@ def _detect_scale(pos: np.ndarray, observed: np.ndarray) -> float:
     return min(UNITS.values(), key=lambda s: abs(math.log(max(size * s, 1e-12) / _ADULT_SIZE)))
 
 
+def _check_values(bvh: Bvh, path: Path, scale: float | None) -> None:
+    """Offsets and position channels within ``max_coordinate_m`` (in the file's unit, or the smallest
+    unit when it is detected), rotation channels within ``max_rotation_deg``: checked before any
+    kinematics, so absurd values cannot stall the fit or overflow."""
+    cap = limits.current().max_coordinate_m / (min(UNITS.values()) if scale is None else scale)
+    offsets = np.array(
+        [j.offset for j in bvh.joints] + [j.end_site for j in bvh.joints if j.end_site is not None]
+    )
+    big = float(np.abs(offsets).max()) if offsets.size else 0.0
+    if big > cap:
+        k = int(np.argmax(np.abs(offsets).max(axis=1)))
+        owner = bvh.joints[k].name if k < len(bvh.joints) else "an End Site"
+        raise UsdSynthError(
+            f"OFFSET of {owner} is {big:.3g} file units, beyond {cap:.3g} (max_coordinate_m); corrupt?",
+            path,
+            field="max_coordinate_m",
+        )
+    kinds = np.array([name.endswith("position") for j in bvh.joints for name in j.channels], dtype=bool)
+    if kinds.any():
+        pos = bvh.values[:, kinds]
+        limits.check_finite(pos, path, "BVH position channels", cap, "file units")
+    if (~kinds).any():
+        limits.check_rotations_deg(bvh.values[:, ~kinds], path, "BVH rotation channels")
+
+
 def _round_fps(fps: float) -> float:
     return float(round(fps)) if abs(fps - round(fps)) < 1e-3 * fps else round(fps, 3)
 
@@ -737,6 +777,7 @@ class BvhReader:
 
     name = "bvh"
     retargets = True
+    takes_folder = False
     description = "BVH motion capture (.bvh), Y up, units detected, joints mapped by rig names or structure"
 
     def sniff(self, path: Path) -> bool:
@@ -778,14 +819,18 @@ class BvhReader:
         up = str(up_axis).strip().lower()
         if up not in UP_AXES:
             raise UsdSynthError(f"up axis must be 'y' or 'z', got {up_axis!r}", path)
-        if target_fps is not None and not (math.isfinite(target_fps) and 0 < target_fps < 10_000):
-            raise UsdSynthError(f"target frame rate must be a positive number, got {target_fps}", path)
+        if target_fps is not None:
+            try:
+                target_fps = limits.check_fps(target_fps, path, "target frame rate")
+            except UsdSynthError as exc:
+                raise UsdSynthError(exc.message, path, field="target_fps") from None
         user_map = None if joint_map is None else bvh_rigs.load_joint_map(joint_map)
         if rig is not None:
             try:
                 bvh_rigs.family(rig)
             except UsdSynthError as exc:
                 raise UsdSynthError(str(exc), path) from None
+        limits.check_input_file(path, limits.current().max_text_bytes, what="BVH file")
         try:
             raw = path.read_bytes()
         except OSError as exc:
@@ -797,10 +842,26 @@ class BvhReader:
         if not text.strip():
             raise UsdSynthError("file is empty", path)
         bvh = parse_bvh(text, path)
+        _check_values(bvh, path, scale)
         mapping = map_joints(bvh.joints, path, user_map, rig)
 
         file_fps = _round_fps(1.0 / bvh.frame_time)
+        if fps is None:
+            limits.check_fps(
+                1.0 / bvh.frame_time, path, f"BVH frame rate (1 / Frame Time {bvh.frame_time:g} s)"
+            )
         src_fps = float(fps) if fps is not None else file_fps
+        n_frames = bvh.values.shape[0]
+        limits.check_duration(n_frames, src_fps, path)
+        if target_fps is not None and abs(float(target_fps) - src_fps) > 1e-9 * src_fps:
+            n_frames = int(math.floor((n_frames - 1) * target_fps / src_fps + 1e-9)) + 1
+            limits.check_frames(n_frames, path, f"the motion resampled to {target_fps:g} fps")
+        limits.check_array_bytes(
+            (n_frames, len(bvh.joints), 3, 3),
+            8,
+            path,
+            "the BVH's per-frame joint transforms (frames x joints)",
+        )
         local = local_transforms(bvh)
         out_fps = src_fps
         if target_fps is not None and abs(float(target_fps) - src_fps) > 1e-9 * src_fps:
@@ -829,9 +890,10 @@ class BvhReader:
         }
         if out_fps != src_fps:
             source["resampled_from_fps"] = src_fps
-        result = retarget_positions(
+        result = retarget_checked(
             pos,
             out_fps,
+            path,
             observed=observed,
             measured=measured,
             end_sites=end_sites,

@@ -16,10 +16,17 @@ from pathlib import Path
 
 import numpy as np
 
+from usd_synth import limits
 from usd_synth.errors import UsdSynthError
 from usd_synth.motion.model import Motion
-from usd_synth.motion.readers.arrays import Y_UP_TO_Z_UP, check_array, fps_or, load_npy, npy_shape
-from usd_synth.motion.retarget import retarget_positions
+from usd_synth.motion.readers.arrays import (
+    Y_UP_TO_Z_UP,
+    check_array,
+    fps_or,
+    load_npy,
+    npy_shape,
+    retarget_checked,
+)
 from usd_synth.skeleton import HUMANML3D_NUM_JOINTS, NUM_JOINTS
 
 HUMANML3D_FPS = 20.0
@@ -34,9 +41,10 @@ def joints_to_motion(
     pos[:, :HUMANML3D_NUM_JOINTS] = joints_yup @ Y_UP_TO_Z_UP.T
     observed = np.zeros(NUM_JOINTS, bool)
     observed[:HUMANML3D_NUM_JOINTS] = True
-    result = retarget_positions(
+    result = retarget_checked(
         pos,
         fps,
+        path,
         observed=observed,
         source={"reader": reader, "file": path.name, "frame_conversion": "y_up"},
         refine=refine,
@@ -80,6 +88,7 @@ class HumanML3DReader:
 
     name = "humanml3d"
     retargets = True
+    takes_folder = False
     description = "HumanML3D / text-to-motion joints, .npy (T, 22, 3), Y up, 20 fps"
 
     def sniff(self, path: Path) -> bool:
@@ -87,7 +96,12 @@ class HumanML3DReader:
         return shape is not None and len(shape) == 3 and shape[1:] == (HUMANML3D_NUM_JOINTS, 3)
 
     def read(self, path: Path, fps: float | None = None, refine: bool = False) -> Motion:
-        joints = check_array(load_npy(path), path, "HumanML3D joints", (None, HUMANML3D_NUM_JOINTS, 3))
+        joints = check_array(
+            load_npy(path, "HumanML3D joints", (None, HUMANML3D_NUM_JOINTS, 3)),
+            path,
+            "HumanML3D joints",
+            (None, HUMANML3D_NUM_JOINTS, 3),
+        )
         return joints_to_motion(joints, fps_or(fps, HUMANML3D_FPS), path, self.name, refine)
 
 
@@ -96,6 +110,7 @@ class HumanML3DFeatureReader:
 
     name = "humanml3d_features"
     retargets = True
+    takes_folder = False
     description = "HumanML3D feature vectors, .npy (T, 263), un-normalised, 20 fps"
 
     def sniff(self, path: Path) -> bool:
@@ -103,8 +118,18 @@ class HumanML3DFeatureReader:
         return shape is not None and len(shape) == 2 and shape[1] == FEATURE_DIM
 
     def read(self, path: Path, fps: float | None = None, refine: bool = False) -> Motion:
-        feats = check_array(load_npy(path), path, "HumanML3D features", (None, FEATURE_DIM))
-        joints = features_to_joints(feats)
-        if np.abs(joints).max() > 1e3:
-            raise UsdSynthError("features give joints kilometres away: are they still normalised?", path)
+        feats = check_array(
+            load_npy(path, "HumanML3D features", (None, FEATURE_DIM)),
+            path,
+            "HumanML3D features",
+            (None, FEATURE_DIM),
+        )
+        # Velocities and positions in metres, angular velocity in radians: all bounded like coordinates.
+        limits.check_coordinates(feats[:, :67], path, "HumanML3D features")
+        with np.errstate(all="ignore"):
+            joints = features_to_joints(feats)
+        if not np.all(np.isfinite(joints)) or np.abs(joints).max() > limits.current().max_coordinate_m:
+            raise UsdSynthError(
+                "features give joints far beyond any plausible motion: are they still normalised?", path
+            )
         return joints_to_motion(joints, fps_or(fps, HUMANML3D_FPS), path, self.name, refine)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from usd_synth import limits
 from usd_synth.errors import UsdSynthError
 from usd_synth.motion.model import Motion
 from usd_synth.motion.readers.arrays import (
@@ -28,8 +29,8 @@ from usd_synth.motion.readers.arrays import (
     load_npz,
     npy_shape,
     npz_keys,
+    retarget_checked,
 )
-from usd_synth.motion.retarget import retarget_positions
 from usd_synth.skeleton import H36M_TO_SMPL_DIRECT, JOINT_INDEX, NUM_JOINTS
 
 DEFAULT_FPS = 30.0
@@ -67,6 +68,7 @@ class StridedTransformerReader:
 
     name = "strided"
     retargets = True
+    takes_folder = False
     description = "StridedTransformer-Pose3D / Human3.6M 17 joints, .npz 'reconstruction' or .npy (T, 17, 3)"
 
     def sniff(self, path: Path) -> bool:
@@ -78,17 +80,21 @@ class StridedTransformerReader:
         return shape is not None and len(shape) == 3 and shape[1:] == (17, 3)
 
     def read(self, path: Path, fps: float | None = None, refine: bool = False) -> Motion:
-        if npz_keys(path):
-            arrays = load_npz(path)
+        if path.suffix.lower() == ".npz" or npz_keys(path):
+            arrays = load_npz(path, ["reconstruction"])
             if "reconstruction" not in arrays:
-                raise UsdSynthError(f"no 'reconstruction' array in the archive (has: {sorted(arrays)})", path)
+                has = sorted(npz_keys(path))[:12]
+                raise UsdSynthError(f"no 'reconstruction' array in the archive (has: {has})", path)
             data = arrays["reconstruction"]
             # Some versions keep a leading batch axis of 1.
             if data.ndim == 4 and data.shape[0] == 1:
                 data = data[0]
         else:
-            data = load_npy(path)
-        h36m = check_array(data, path, "Human3.6M joints", (None, 17, 3)) @ CAMERA_TO_Z_UP.T
+            data = load_npy(path, "Human3.6M joints", (None, 17, 3))
+        h36m = check_array(data, path, "Human3.6M joints", (None, 17, 3))
+        # Bounded before the arithmetic below, so nothing overflows to infinity on the way.
+        limits.check_coordinates(h36m, path, "Human3.6M joints")
+        h36m = h36m @ CAMERA_TO_Z_UP.T
         h36m = h36m - h36m[:, :1]  # root-relative, whatever the estimator did
         pos, observed, measured, head_top = h36m_to_smpl_positions(h36m)
         # Stand on the ground: the ankles' low point (robust to a few bad frames) at ankle height.
@@ -96,9 +102,10 @@ class StridedTransformerReader:
         lift = _ANKLE_HEIGHT - float(np.percentile(ankles, 5))
         pos[:, :, 2] += lift
         head_top = head_top + np.array([0.0, 0.0, lift])
-        result = retarget_positions(
+        result = retarget_checked(
             pos,
             fps_or(fps, DEFAULT_FPS),
+            path,
             observed=observed,
             measured=measured,
             end_sites={JOINT_INDEX["head"]: head_top},

@@ -179,7 +179,9 @@ def test_always_supported_feet_touch(name: str, seed: int) -> None:
 def test_run_has_support_and_flight(seed: int) -> None:
     low = _lowest_foot(_positions("run", seed))
     assert np.mean(low < 0.005) > 0.4  # mostly one foot down ...
-    assert 0.01 < low.max() < 0.06  # ... with short, low flights in between
+    # ... with short flights in between: a real run's (issue 12), the lower foot up to ~8 cm at mid-flight
+    # (it was under 6 cm when the run was a jog).
+    assert 0.01 < low.max() < 0.12
 
 
 @pytest.mark.parametrize("name", ["walk", "run"])

@@ -1,0 +1,318 @@
+"""Fidelity of posed bodies, as JSON: skin strain of the torso and collars, shoulder rise, grounding.
+
+    python benchmarks/bench_fidelity.py [--seeds 10] [--shared ../shared/data] [--render docs/img]
+
+* ``strain``: per built-in action (idle, walk, wave, squat) and region (``torso``: skin bound mainly to
+  spine1-3 or the neck; ``collars``), the worst over seeds and frames of the per-frame 95th percentile of
+  the relative edge-length change against the bind mesh (:func:`usd_synth.body.fidelity.region_edge_strain`),
+  for the current rig, for the current rig with Anny's weights as mapped, before the shoulder refinement
+  (``mapped_weights``, :func:`usd_synth.body.anny_body.refine_shoulder_weights`), and for the rig before
+  that (every bone, torso included, swung onto SMPL's template direction: ``full_swing``);
+  ``decomposition`` says which joint group causes what is left;
+* ``shoulder_rise_cm``: mean height change of the collar skin relative to the pelvis on the idle motion;
+* ``grounding``: for generated HumanML3D-format inputs (feet below / above the floor), a BVH whose origin is
+  95 cm up, and the built-in walk and run: the largest distance of the lowest skinned vertex from the floor
+  on planted frames (cm), checked against UsdSkel's own skinning on one actor; with ``--shared``, the same
+  for the sample files in that folder;
+* ``--render DIR``: ``bind_vs_posed.png`` (bind mesh, posed with the previous rig, posed now) for a child and
+  an adult; ``skin_weights.png`` and ``skin_strain.png`` (upper body, bind and the worst torso frame of idle,
+  wave and squat, Anny's mapped weights against the refined ones; shaded, and coloured by edge strain).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.inputs import bvh_text, humanml3d_joints  # noqa: E402
+from usd_synth.body import fidelity as fd  # noqa: E402
+from usd_synth.body import make_body  # noqa: E402
+from usd_synth.body.actor import make_actor  # noqa: E402
+from usd_synth.body.anny_body import load_assets, mapped_weights  # noqa: E402
+from usd_synth.body.model import PRIMARY_CHILD, Body, bind_rotations_from_joints, limit_influences  # noqa: E402
+from usd_synth.kinematics import world_to_local  # noqa: E402
+from usd_synth.motion.library import list_actions, make_motion  # noqa: E402
+from usd_synth.motion.model import Motion  # noqa: E402
+from usd_synth.motion.readers import read_motion  # noqa: E402
+from usd_synth.rotations import matrix_to_quat  # noqa: E402
+from usd_synth.usd.authoring import open_stage  # noqa: E402
+from usd_synth.usd.bake import usd_skinned_points  # noqa: E402
+from usd_synth.usd.body_io import write_actor  # noqa: E402
+
+ACTIONS = ("idle", "walk", "wave", "squat")
+GROUPS = {
+    "legs": ("left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle"),
+    "spine": ("spine1", "spine2", "spine3"),
+    "neck_head": ("neck", "head"),
+    "arms": ("left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist"),
+}
+
+
+def full_swing(body: Body) -> Body:
+    """The body rigged the previous way: every bone swung onto SMPL's template direction."""
+    return dataclasses.replace(
+        body, bind_rotations=bind_rotations_from_joints(body.joints, tuple(PRIMARY_CHILD))
+    )
+
+
+def with_mapped_weights(body: Body) -> Body:
+    """The body with Anny's weights as mapped onto SMPL-24, without the shoulder refinement."""
+    idx, w = limit_influences(mapped_weights(load_assets()), body.influences)
+    return dataclasses.replace(body, joint_indices=idx, joint_weights=w)
+
+
+def strain_of(body: Body, motion: Motion) -> dict[str, np.ndarray]:
+    return fd.region_edge_strain(body, fd.skinning_matrices(motion, body))
+
+
+def shoulder_rise(body: Body, motion: Motion) -> np.ndarray:
+    idx = fd.region_vertices(body, fd.COLLAR_JOINTS)
+    posed = fd.skin_all(body, fd.skinning_matrices(motion, body), idx)[..., 2]
+    pelvis = motion.joint_positions()[:, 0, 2] - body.bind_world()[1][0, 2]
+    return (posed - body.world_points()[idx, 2]).mean(axis=1) - pelvis
+
+
+def decomposition(body: Body, motion: Motion, frame: int) -> dict[str, dict[str, float]]:
+    """Strain of one frame with only one joint group posed (the others held in the bind pose)."""
+    from usd_synth.skeleton import JOINT_INDEX, SMPL_JOINTS
+
+    bind_q = matrix_to_quat(world_to_local(body.bind_rotations, body.joints)[0])
+    out = {}
+    for group, joints in GROUPS.items():
+        m = motion.copy()
+        m.rotations, m.translation = m.rotations[frame : frame + 1].copy(), m.translation[frame : frame + 1]
+        for name in set(SMPL_JOINTS[1:]) - set(joints):
+            m.rotations[0, JOINT_INDEX[name]] = bind_q[JOINT_INDEX[name]]
+        out[group] = {k: round(float(v[0]), 4) for k, v in strain_of(body, m).items()}
+    return out
+
+
+def planted_error(body: Body, motion: Motion) -> tuple[float, float, int]:
+    """(largest |lowest vertex z| on planted frames, lowest z over the clip, planted frames), metres."""
+    low = fd.lowest_heights(body, fd.skinning_matrices(motion, body))["all"]
+    planted = fd.planted_feet(motion.joint_positions(), motion.fps).any(axis=1)
+    return (
+        float(np.abs(low[planted]).max()) if planted.any() else float("nan"),
+        float(low.min()),
+        int(planted.sum()),
+    )
+
+
+def ground_inputs(tmp: Path) -> dict[str, Motion]:
+    out = {}
+    for name, shift, noise in (("walk", -0.06, 0.005), ("jump", 0.04, 0.0)):
+        joints = humanml3d_joints(make_motion(name, seed=1), noise=noise, seed=1)
+        joints[..., 1] += shift
+        np.save(tmp / f"{name}.npy", joints)
+        out[f"humanml3d_{name}_{'below' if shift < 0 else 'above'}"] = read_motion(
+            tmp / f"{name}.npy", format="humanml3d"
+        )
+    walk = make_motion("walk", seed=2)
+    walk.translation[:, 2] += 0.95
+    (tmp / "walk.bvh").write_text(bvh_text(walk))
+    out["bvh_origin_95cm_up"] = read_motion(tmp / "walk.bvh")
+    out["walk"] = make_motion("walk", seed=3)
+    out["run"] = make_motion("run", seed=3)
+    return out
+
+
+def render(path: Path, seeds: tuple[int, ...]) -> None:
+    """Bind mesh, previous rig and current rig on one idle frame, front and side, for each seed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import PolyCollection
+
+    def draw(ax, pts, faces, side, color, height):
+        u, v, depth = (-pts[:, 1], pts[:, 2], pts[:, 0]) if side else (pts[:, 0], pts[:, 2], -pts[:, 1])
+        n = np.cross(pts[faces[:, 1]] - pts[faces[:, 0]], pts[faces[:, 2]] - pts[faces[:, 0]])
+        n /= np.linalg.norm(n, axis=1, keepdims=True) + 1e-12
+        cam = np.array([1.0, 0, 0]) if side else np.array([0, -1.0, 0])
+        facing = n @ cam
+        key = cam + np.array([0.0, 0.0, 0.7]) + (np.array([0, -0.4, 0]) if side else np.array([0.4, 0, 0]))
+        light = np.clip(n @ (key / np.linalg.norm(key)), 0, 1) * 0.75 + 0.25
+        order = np.argsort(depth[faces].mean(axis=1))
+        order = order[facing[order] > 0]
+        tri = np.stack([u, v], axis=1)[faces[order]]
+        rgb = np.clip(np.outer(light[order], color), 0, 1)
+        ax.add_collection(
+            PolyCollection(tri, facecolors=rgb, edgecolors=rgb, linewidths=0.15, antialiased=False)
+        )
+        ax.set_xlim(-0.42 * height, 0.42 * height)
+        ax.set_ylim(-0.03, 1.04 * height)
+        ax.axhline(0.0, color="0.3", lw=0.6)
+        ax.set_aspect("equal")
+        ax.axis("off")
+
+    fig, axes = plt.subplots(len(seeds), 6, figsize=(12, 3.2 * len(seeds)))
+    for row, seed in enumerate(seeds):
+        body = make_body("anny", seed)
+        motion = make_motion("idle", seed=seed)
+        frame = motion.num_frames // 2
+        shapes = [("bind mesh", body.world_points())]
+        for label, b in (("previous rig (shrug)", full_swing(body)), ("this rig", body)):
+            m = make_actor(motion, b).motion
+            p = fd.skin_all(b, fd.skinning_matrices(m, b)[frame : frame + 1])[0]
+            shapes.append((label, p))
+        for col, (label, pts) in enumerate(shapes):
+            pts = pts - [pts[:, 0].mean(), pts[:, 1].mean(), 0.0]
+            for k, side in enumerate((False, True)):
+                ax = axes[row, 2 * col + k]
+                draw(ax, pts, body.faces, side, np.array(body.color), body.stature)
+                ax.set_title(f"{label}{' (side)' if side else ''}\n{body.stature:.2f} m", fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=62)
+
+
+def render_weights(folder: Path, seeds: tuple[int, ...]) -> None:
+    """Upper bodies: bind and the worst torso frame of idle, wave, squat; Anny's mapped weights against the
+    refined ones; shaded (``skin_weights.png``) and coloured by the largest edge strain of each triangle,
+    0 (black) to 40 % or more (yellow) (``skin_strain.png``)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import PolyCollection
+
+    def face_strain(rest, posed, faces):
+        out = np.zeros(len(faces))
+        for a, b in ((0, 1), (1, 2), (2, 0)):
+            r = np.linalg.norm(rest[faces[:, a]] - rest[faces[:, b]], axis=1)
+            p = np.linalg.norm(posed[faces[:, a]] - posed[faces[:, b]], axis=1)
+            out = np.maximum(out, np.abs(p / r - 1.0))
+        return out
+
+    def draw(ax, pts, faces, strain, crop):
+        n = np.cross(pts[faces[:, 1]] - pts[faces[:, 0]], pts[faces[:, 2]] - pts[faces[:, 0]])
+        n /= np.linalg.norm(n, axis=1, keepdims=True) + 1e-12
+        key = np.array([0.3, -1.0, 0.7]) / np.linalg.norm([0.3, -1.0, 0.7])
+        light = np.clip(n @ key, 0, 1) * 0.75 + 0.25
+        order = np.argsort(pts[faces, 1].mean(axis=1))[::-1]
+        order = order[n[order, 1] < 0]
+        tri = pts[:, [0, 2]][faces[order]]
+        if strain is None:
+            rgb = np.clip(np.outer(light[order], [0.8, 0.6, 0.5]), 0, 1)
+        else:
+            c = plt.cm.inferno(np.clip(strain[order] / 0.4, 0, 1))[:, :3]
+            rgb = np.clip(c * (0.5 + 0.5 * light[order, None]), 0, 1)
+        ax.add_collection(
+            PolyCollection(tri, facecolors=rgb, edgecolors=rgb, linewidths=0.1, antialiased=False)
+        )
+        ax.set_xlim(*crop[0])
+        ax.set_ylim(*crop[1])
+        ax.set_aspect("equal")
+        ax.axis("off")
+
+    shows = ("bind", "idle", "wave", "squat")
+    for file, coloured in (("skin_weights.png", False), ("skin_strain.png", True)):
+        fig, axes = plt.subplots(2 * len(seeds), len(shows), figsize=(2.6 * len(shows), 3.0 * 2 * len(seeds)))
+        for i, seed in enumerate(seeds):
+            body = make_body("anny", seed)
+            for k, (label, b) in enumerate(
+                (("Anny's weights, mapped", with_mapped_weights(body)), ("refined", body))
+            ):
+                rest = b.world_points()
+                neck = fd.region_vertices(body, ("neck",))
+                for col, name in enumerate(shows):
+                    if name == "bind":
+                        pts = rest
+                    else:
+                        m = fd.skinning_matrices(make_actor(make_motion(name, seed=seed), body).motion, body)
+                        frame = int(np.argmax(fd.region_edge_strain(body, m)["torso"]))
+                        pts = fd.skin_all(b, m[frame : frame + 1])[0]
+                    ctr, h = pts[neck].mean(axis=0), body.stature
+                    crop = ((ctr[0] - 0.25 * h, ctr[0] + 0.25 * h), (ctr[2] - 0.33 * h, ctr[2] + 0.1 * h))
+                    ax = axes[2 * i + k, col]
+                    draw(ax, pts, b.faces, face_strain(rest, pts, b.faces) if coloured else None, crop)
+                    ax.set_title(f"{label}: {name}\n{body.stature:.2f} m", fontsize=8)
+        fig.tight_layout()
+        folder.mkdir(parents=True, exist_ok=True)
+        fig.savefig(folder / file, dpi=62)
+        plt.close(fig)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--shared", type=Path, default=None, help="folder with humanml3d_joints_195f.npy etc.")
+    ap.add_argument("--render", type=Path, default=None, help="write bind_vs_posed.png here")
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    actions = [a for a in ACTIONS if a in list_actions()]
+    bodies = {seed: make_body("anny", seed) for seed in range(args.seeds)}
+    result: dict = {"seeds": args.seeds, "statures_m": [round(b.stature, 3) for b in bodies.values()]}
+    strain: dict = {}
+    rigs = ("now", "mapped_weights", "full_swing")
+    rise: dict = dict.fromkeys(rigs, 0.0)
+    for name in actions:
+        entry = {region: dict.fromkeys(rigs, 0.0) for region in ("torso", "collars")}
+        worst = (-1.0, 0, 0)
+        for seed, body in bodies.items():
+            motion = make_motion(name, seed=seed)
+            variants = (body, with_mapped_weights(body), full_swing(body))
+            for rig, b in zip(rigs, variants, strict=True):
+                adapted = make_actor(motion, b).motion
+                s = strain_of(b, adapted)
+                for region, values in s.items():
+                    entry[region][rig] = max(entry[region][rig], round(float(values.max()), 4))
+                if rig == "now" and s["torso"].max() > worst[0]:
+                    worst = (float(s["torso"].max()), seed, int(np.argmax(s["torso"])))
+                if name == "idle":
+                    rise[rig] = max(rise[rig], round(100 * float(np.abs(shoulder_rise(b, adapted)).max()), 2))
+        seed, frame = worst[1], worst[2]
+        entry["worst_torso"] = {"seed": seed, "frame": frame}
+        entry["decomposition"] = decomposition(
+            bodies[seed], make_actor(make_motion(name, seed=seed), bodies[seed]).motion, frame
+        )
+        strain[name] = entry
+    result["strain_p95"] = strain
+    result["shoulder_rise_cm"] = rise
+    grounding: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        inputs = ground_inputs(Path(tmp))
+        if args.shared is not None:
+            for file in sorted(args.shared.glob("*.npy")) + sorted(args.shared.glob("*.bvh")):
+                inputs[f"shared:{file.name}"] = read_motion(file)
+        for name, motion in inputs.items():
+            errs, lows, planted = [], [], []
+            for body in bodies.values():
+                e, low, n = planted_error(body, make_actor(motion, body).motion)
+                errs.append(e)
+                lows.append(low)
+                planted.append(n)
+            grounding[name] = {
+                "planted_max_abs_cm": round(100 * float(np.nanmax(errs)), 3),
+                "lowest_over_clip_cm": round(100 * float(np.min(lows)), 3),
+                "planted_frames_min": int(min(planted)),
+            }
+        # UsdSkel's own skinning on one actor.
+        body = bodies[0]
+        actor = make_actor(inputs["humanml3d_walk_below"], body)
+        stage = open_stage(write_actor(actor, Path(tmp) / "actor.usd"))
+        planted = np.flatnonzero(
+            fd.planted_feet(actor.motion.joint_positions(), actor.motion.fps).any(axis=1)
+        )
+        usd_low = [usd_skinned_points(stage, "/Actor/Mesh", int(f))[:, 2].min() for f in planted]
+        grounding["usd_check_humanml3d_walk_below_seed0_cm"] = round(100 * float(np.abs(usd_low).max()), 3)
+    result["grounding"] = grounding
+    if args.render is not None:
+        render(args.render / "bind_vs_posed.png", (8, 0))
+        render_weights(args.render, (8, 0))
+    result["seconds"] = round(time.perf_counter() - t0, 1)
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()

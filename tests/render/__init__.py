@@ -1,0 +1,1 @@
+"""Tests of usd_synth.render."""

@@ -1,0 +1,149 @@
+"""How faithfully an actor's skinned mesh keeps its body's shape, and where its soles meet the floor.
+
+These are the measures behind the body tests and ``benchmarks/bench_fidelity.py``:
+
+* :func:`skinning_matrices`: per-frame column-vector skinning matrices of an actor (inverse world bind
+  times animated world joint transform), the same ones UsdSkel computes from the written actor;
+* :func:`skin_all` / :func:`lowest_heights`: linear blend skinning of the whole mesh (or only its height),
+  written as one matrix product per chunk of frames (fast enough to run per actor);
+* :func:`region_edge_strain`: per frame, the 95th percentile of the relative length change of the mesh
+  edges inside a skin region (vertices bound mainly to given joints) against the bind mesh;
+* :func:`planted_feet`: the frames where a foot is planted (joint speed under 0.2 m/s and within 3 cm of
+  its lowest height in the clip).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from usd_synth.body.model import Body
+from usd_synth.motion.model import Motion
+from usd_synth.skeleton import JOINT_INDEX, NUM_JOINTS
+
+#: Joints whose skin regions must keep their shape closely (chest, back, neck) and the collars.
+TORSO_JOINTS = ("spine1", "spine2", "spine3", "neck")
+COLLAR_JOINTS = ("left_collar", "right_collar")
+
+#: A foot joint is planted when slower than this (m/s) ...
+PLANT_SPEED = 0.2
+#: ... and within this of its lowest height in the clip (m).
+PLANT_HEIGHT = 0.03
+
+#: (ankle, ball of the foot) per side.
+FEET = {"left": ("left_ankle", "left_foot"), "right": ("right_ankle", "right_foot")}
+
+
+def skinning_matrices(motion: Motion, body: Body) -> np.ndarray:
+    """(T, 24, 4, 4) column-vector matrices taking the body's world bind-pose points to frame t.
+
+    ``motion`` must already be on the body's skeleton (an actor's motion): joint j's matrix is its
+    animated world transform times the inverse of its world bind transform.
+    """
+    world_r, world_t = motion.world_transforms()
+    bind_r, bind_t = body.bind_world()
+    rot = world_r @ np.swapaxes(bind_r, -1, -2)[None]
+    out = np.zeros(world_r.shape[:2] + (4, 4))
+    out[..., :3, :3] = rot
+    out[..., :3, 3] = world_t - (rot @ bind_t[None, :, :, None])[..., 0]
+    out[..., 3, 3] = 1.0
+    return out
+
+
+def _lbs_operator(body: Body, vertices: np.ndarray | None = None) -> np.ndarray:
+    """(V, 24*4) matrix Q with posed[:, i] = Q @ M[:, i, :].ravel(): LBS as a single product."""
+    pts = body.world_points()
+    dense = body.dense_weights()
+    if vertices is not None:
+        pts, dense = pts[vertices], dense[vertices]
+    homo = np.concatenate([pts, np.ones((len(pts), 1))], axis=1)
+    return (dense[:, :, None] * homo[:, None, :]).reshape(len(pts), NUM_JOINTS * 4)
+
+
+def skin_all(body: Body, matrices: np.ndarray, vertices: np.ndarray | None = None) -> np.ndarray:
+    """Posed world points (T, V, 3) of the body (or of ``vertices`` only) under ``matrices``."""
+    q = _lbs_operator(body, vertices)
+    m = np.asarray(matrices)[..., :3, :]  # (T, 24, 3, 4)
+    rows = np.swapaxes(m, 1, 2).reshape(len(m), 3, NUM_JOINTS * 4)  # (T, 3, 96)
+    return np.einsum("vk,tik->tvi", q, rows, optimize=True)
+
+
+def lowest_heights(
+    body: Body, matrices: np.ndarray, groups: dict[str, np.ndarray] | None = None, chunk: int = 256
+) -> dict[str, np.ndarray]:
+    """Per frame, the lowest skinned z of the whole mesh (``"all"``) and of each vertex group given."""
+    q = _lbs_operator(body)
+    z_rows = np.asarray(matrices)[:, :, 2, :].reshape(len(matrices), NUM_JOINTS * 4)  # (T, 96)
+    out = {"all": np.empty(len(matrices))}
+    groups = groups or {}
+    for name in groups:
+        out[name] = np.empty(len(matrices))
+    for f0 in range(0, len(matrices), chunk):
+        z = z_rows[f0 : f0 + chunk] @ q.T  # (t, V)
+        out["all"][f0 : f0 + chunk] = z.min(axis=1)
+        for name, idx in groups.items():
+            out[name][f0 : f0 + chunk] = z[:, idx].min(axis=1)
+    return out
+
+
+def region_vertices(body: Body, joints: Iterable[str]) -> np.ndarray:
+    """Indices of the vertices whose largest skin weight belongs to one of ``joints``."""
+    main = body.dense_weights().argmax(axis=1)
+    return np.flatnonzero(np.isin(main, [JOINT_INDEX[j] for j in joints]))
+
+
+def region_edges(body: Body, joints: Iterable[str]) -> np.ndarray:
+    """(E, 2) unique mesh edges whose two vertices both lie in the region of ``joints``."""
+    inside = np.zeros(body.num_points, dtype=bool)
+    inside[region_vertices(body, joints)] = True
+    f = body.faces
+    edges = np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]])
+    edges = np.unique(np.sort(edges, axis=1), axis=0)
+    return edges[inside[edges[:, 0]] & inside[edges[:, 1]]]
+
+
+def edge_strain(rest: np.ndarray, posed: np.ndarray, edges: np.ndarray, q: float = 95.0) -> np.ndarray:
+    """(T,) the ``q``-th percentile over ``edges`` of |posed length / rest length - 1| per frame (0 without
+    edges)."""
+    if len(edges) == 0:
+        return np.zeros(len(posed))
+    r = np.linalg.norm(rest[edges[:, 0]] - rest[edges[:, 1]], axis=-1)
+    p = np.linalg.norm(posed[:, edges[:, 0]] - posed[:, edges[:, 1]], axis=-1)
+    return np.percentile(np.abs(p / np.maximum(r, 1e-9) - 1.0), q, axis=1)
+
+
+def region_edge_strain(
+    body: Body, matrices: np.ndarray, regions: dict[str, Iterable[str]] | None = None, q: float = 95.0
+) -> dict[str, np.ndarray]:
+    """Per region (default: ``torso`` and ``collars``), the per-frame ``q``-th percentile edge strain."""
+    regions = regions or {"torso": TORSO_JOINTS, "collars": COLLAR_JOINTS}
+    edges = {name: region_edges(body, joints) for name, joints in regions.items()}
+    used = np.unique(np.concatenate([e.reshape(-1) for e in edges.values()]))
+    remap = np.full(body.num_points, -1)
+    remap[used] = np.arange(len(used))
+    rest = body.world_points()[used]
+    posed = skin_all(body, matrices, used)
+    return {name: edge_strain(rest, posed, remap[e], q) for name, e in edges.items()}
+
+
+def planted_feet(positions: np.ndarray, fps: float) -> np.ndarray:
+    """(T, 2) whether the left / right foot is planted in each frame of world joint ``positions``.
+
+    A foot is planted when its ankle or its ball (``*_foot``) moves slower than :data:`PLANT_SPEED` and is
+    within :data:`PLANT_HEIGHT` of that joint's lowest height in the clip.
+    """
+    positions = np.asarray(positions)
+    out = np.zeros((len(positions), 2), dtype=bool)
+    for s, joints in enumerate(FEET.values()):
+        for name in joints:
+            p = positions[:, JOINT_INDEX[name]]
+            speed = np.linalg.norm(np.gradient(p, axis=0), axis=1) * fps if len(p) > 1 else np.zeros(1)
+            low = p[:, 2] <= p[:, 2].min() + PLANT_HEIGHT
+            out[:, s] |= low & (speed < PLANT_SPEED)
+    return out
+
+
+def foot_vertices(body: Body) -> dict[str, np.ndarray]:
+    """Vertices of each foot (largest skin weight on that side's ankle or ball of the foot)."""
+    return {side: region_vertices(body, joints) for side, joints in FEET.items()}

@@ -1,0 +1,1 @@
+"""Renderer backends shipped with usd-synth (entry-point group ``usd_synth.renderers``)."""

@@ -1,0 +1,611 @@
+"""The default backend: pyrender (OpenGL 4.1 rasterizer), headless on EGL, OSMesa as the fallback.
+
+How a stage becomes pixels:
+
+- the stage is read once into a :class:`~usd_synth.render.scene_reader.SceneDescription`; static parts are
+  uploaded once, merged by material for the colour pass (a room is a dozen draw calls) and as one flat
+  mesh per instance for the id pass;
+- each frame, the actors are skinned with the project's Warp LBS kernel (UsdSkel's joint transforms) and
+  only their vertex buffers are rewritten (``glBufferSubData`` on the primitives' interleaved
+  position/normal/uv buffer): no node or buffer is rebuilt (about 1 ms a frame for one actor);
+- the camera is :func:`usd_synth.render.camera.camera_model` (USD's camera in OpenCV terms) turned into a
+  ``pyrender.IntrinsicsCamera``. pyrender puts pixel centres at half-integers, ours are at integers, so
+  its principal point is ours plus half a pixel;
+- the colour pass uses pyrender's PBR shader (its 3x3 PCF shadow filter replaced by one bilinear
+  compare) with shadows from the key light; see :meth:`PyrenderSession._add_lights` for how USD lights
+  become at most three rasterizer lights and an auto-exposure. Multisampling is off by default
+  (``USD_SYNTH_MSAA=4`` turns it on): on Mesa's llvmpipe 4 samples double the cost of a frame;
+- depth, instance and semantic ids come from one flat pass (``RenderFlags.SEG``) with multisampling off,
+  so every pixel holds exactly one instance's id (colour = id in two bytes) and the depth of the surface
+  at the pixel centre; the semantic mask is a table look-up of the instance mask;
+- normals (optional) are derived from the depth map (camera-space cross products, then to world);
+- actors are posed at the nearest frame of a fractional time code; the camera at the exact time.
+
+``PYOPENGL_PLATFORM`` must be set before OpenGL is first imported: this module sets it to ``egl`` unless
+the user set it, and a context that cannot start is a :class:`UsdSynthError` naming the system packages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import os
+import time as _time
+from pathlib import Path
+
+import numpy as np
+
+from usd_synth.errors import UsdSynthError
+from usd_synth.render.camera import CameraModel, camera_model
+from usd_synth.render.protocol import DEFAULT_PASSES, IMAGE_PASSES, Instance
+from usd_synth.render.scene_reader import SceneDescription, read_scene, resolve_camera
+
+log = logging.getLogger(__name__)
+
+#: OpenCV camera axes -> OpenGL camera axes (x right, y up, looking down -z).
+CV_TO_GL = np.diag([1.0, -1.0, -1.0, 1.0])
+#: Irradiance (pyrender units) the lights deliver to the actors' centre after auto-exposure.
+TARGET_IRRADIANCE = 3.4
+#: Ambient (the dome) as a fraction of white.
+AMBIENT_RANGE = (0.12, 0.45)
+#: How far the virtual camera white-balances towards the lights' colour (0: none, 1: all neutral).
+WHITE_BALANCE = 0.5
+#: Display value of the background (the dome's colour) where no geometry is, e.g. the sky outdoors.
+SKY_BRIGHTNESS = 0.8
+#: Share of the ceiling lights' light that the shadow-casting key light carries indoors.
+KEY_SHARE = 0.45
+
+_GL_HELP = (
+    "no working OpenGL for headless rendering: install the system packages libegl1 libegl-mesa0 "
+    "libgl1-mesa-dri (EGL), or libosmesa6 and set PYOPENGL_PLATFORM=osmesa"
+)
+
+
+#: pyrender's shadow filter: 3x3 PCF of bilinear compares (36 shadow-map reads a pixel) ...
+_PCF_3X3 = """    float result = 0.0;
+    for(int x=-1; x<=1; x++){
+        for(int y=-1; y<=1; y++){
+            vec2 off = vec2(x,y)/size;
+            result += texture2DShadowLerp(depths, size, uv+off, compare);
+        }
+    }
+    return result/9.0;"""
+#: ... ours: one bilinear compare (4 reads); at training resolutions the difference is not visible.
+_PCF_1 = "    return texture2DShadowLerp(depths, size, uv, compare);"
+
+
+def _patch_mesh_frag(frag: str) -> str:
+    if _PCF_3X3 not in frag:  # another pyrender: keep its shader
+        log.info("pyrender's mesh.frag differs from 0.1.45's: its shadow filter is kept")
+    return frag.replace(_PCF_3X3, _PCF_1)
+
+
+@functools.cache
+def _shader_dir() -> str:
+    """pyrender's shaders, with the cheaper shadow filter, in a folder that lives as long as the process."""
+    import atexit
+    import shutil
+    import tempfile
+
+    import pyrender
+
+    src = Path(pyrender.__file__).parent / "shaders"
+    dst = Path(tempfile.mkdtemp(prefix="usd-synth-shaders-"))
+    atexit.register(shutil.rmtree, dst, True)
+    for f in src.iterdir():
+        if f.is_file():
+            shutil.copy(f, dst / f.name)
+    (dst / "mesh.frag").write_text(_patch_mesh_frag((src / "mesh.frag").read_text()))
+    return str(dst)
+
+
+def _msaa_setting(msaa: int | None) -> int:
+    """Multisampling of the colour pass: ``msaa`` or ``$USD_SYNTH_MSAA``, 0 (default) or 2..8 samples."""
+    if msaa is None:
+        text = os.environ.get("USD_SYNTH_MSAA", "0").strip() or "0"
+        try:
+            msaa = int(text)
+        except ValueError:
+            raise UsdSynthError(
+                f"USD_SYNTH_MSAA must be a number of samples (0, 2, 4 or 8), got {text!r}"
+            ) from None
+    if msaa not in (0, 1, 2, 4, 8):
+        raise UsdSynthError(f"msaa must be 0, 2, 4 or 8 samples, got {msaa}", field="msaa")
+    return 0 if msaa == 1 else int(msaa)
+
+
+@contextlib.contextmanager
+def _framebuffer_samples(samples: int):
+    """pyrender makes its framebuffer on the first render with 4 samples hard-wired; this makes it with
+    ``samples`` (0: none). On a CPU rasterizer (llvmpipe) 4 samples double the cost of a lit frame."""
+    import pyrender.renderer as pr_renderer
+
+    original = pr_renderer.glRenderbufferStorageMultisample
+
+    def storage(target, _samples, fmt, width, height):
+        return original(target, samples, fmt, width, height)
+
+    pr_renderer.glRenderbufferStorageMultisample = storage
+    try:
+        yield
+    finally:
+        pr_renderer.glRenderbufferStorageMultisample = original
+
+
+def _import_pyrender():
+    os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
+    if not hasattr(np, "infty"):  # pyrender 0.1.45 still spells np.inf the NumPy 1 way (Mesh.bounds)
+        np.infty = np.inf
+    try:
+        import pyrender
+    except ImportError as exc:
+        if "pyrender" in str(exc):
+            raise UsdSynthError(
+                "the pyrender backend needs pyrender: pip install 'pyrender>=0.1.45'"
+            ) from None
+        raise UsdSynthError(f"{_GL_HELP} ({exc})") from None
+    except Exception as exc:  # OpenGL raises odd types when libraries are missing
+        raise UsdSynthError(f"{_GL_HELP} ({type(exc).__name__}: {exc})") from None
+    return pyrender
+
+
+class PyrenderRenderer:
+    """``usd-synth render --backend pyrender`` (the default)."""
+
+    name = "pyrender"
+    description = "OpenGL rasterizer (pyrender), headless on EGL or OSMesa; fast, shadows from the key light"
+
+    def __init__(self, shadows: bool = True, msaa: int | None = None) -> None:
+        self.shadows = shadows
+        self.msaa = msaa
+
+    def open(self, stage_path, camera_path=None, resolution=(320, 240), passes=DEFAULT_PASSES):
+        return PyrenderSession(Path(stage_path), camera_path, resolution, passes, self.shadows, self.msaa)
+
+
+def check_passes(passes) -> tuple[str, ...]:
+    passes = tuple(dict.fromkeys(passes))
+    bad = [p for p in passes if p not in IMAGE_PASSES]
+    if bad:
+        raise UsdSynthError(
+            f"passes: unknown pass {bad[0]!r}; a backend renders {', '.join(IMAGE_PASSES)}", field="passes"
+        )
+    return passes
+
+
+def check_resolution(resolution) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in resolution)
+    except (TypeError, ValueError):
+        raise UsdSynthError(
+            f"resolution must be (width, height), got {resolution!r}", field="resolution"
+        ) from None
+    if not (8 <= w <= 8192 and 8 <= h <= 8192):
+        raise UsdSynthError(
+            f"resolution must be between 8 and 8192 pixels a side, got {w}x{h}", field="resolution"
+        )
+    return w, h
+
+
+class PyrenderSession:
+    """One stage, one camera, one resolution; :meth:`render` gives one frame's layers."""
+
+    def __init__(
+        self,
+        stage_path: Path,
+        camera: str | None,
+        resolution,
+        passes,
+        shadows: bool = True,
+        msaa: int | None = None,
+    ) -> None:
+        self.shadows = shadows
+        self.msaa = _msaa_setting(msaa)
+        self.passes = check_passes(passes)
+        self.width, self.height = check_resolution(resolution)
+        self.desc: SceneDescription = read_scene(stage_path)
+        self.camera_path = resolve_camera(self.desc.stage, self.desc.cameras, camera, stage_path)
+        self.instances: dict[str, Instance] = dict(self.desc.instances)
+        self.timings = {"skinning": 0.0, "upload": 0.0, "render": 0.0}
+        self._renderer = None
+        pyrender = _import_pyrender()
+        self._pr = pyrender
+        # shadow maps sized for the image (pyrender's default 2048^2 costs more than the frame itself)
+        pyrender.light.SHADOW_TEX_SZ = int(
+            min(2048, max(512, 2 ** np.ceil(np.log2(1.5 * max(self.width, self.height)))))
+        )
+        try:
+            self._renderer = pyrender.OffscreenRenderer(self.width, self.height)
+        except Exception as exc:
+            raise UsdSynthError(
+                f"{_GL_HELP} ({type(exc).__name__}: {' '.join(str(exc).split())[:120]})"
+            ) from None
+        try:
+            self._setup()
+        except BaseException:
+            self.close()
+            raise
+
+    def _setup(self) -> None:
+        from pyrender.shader_program import ShaderProgramCache
+
+        self._renderer._renderer._program_cache = ShaderProgramCache(shader_dir=_shader_dir())
+        self._build_scene()
+        self._skinner = None
+        if self.desc.skin_targets:
+            from usd_synth.kernels.skinning import WarpSkinner, concat_skins
+
+            targets = self.desc.skin_targets
+            skin = concat_skins([t.skin for t in targets], [t.matrices.shape[1] for t in targets])
+            self._table = np.concatenate([t.matrices for t in targets], axis=1).astype(np.float32)
+            self._cuts = np.cumsum([0] + [t.skin.num_points for t in targets])
+            self._skinner = WarpSkinner(skin, "cpu")
+        self._frame_index = {f: i for i, f in enumerate(self.desc.frames)}
+        self._lut = np.zeros(65536, np.uint16)
+        for inst in self.instances.values():
+            self._lut[inst.instance_id] = inst.semantic_id
+
+    # ------------------------------------------------------------------------------------- building ----
+    def _material(self, m, cache):
+        key = id(m)
+        if key in cache:
+            return cache[key]
+        pr = self._pr
+        tex = None
+        if m.texture is not None:
+            import imageio.v3 as iio
+
+            img = np.asarray(iio.imread(m.texture))
+            if img.ndim == 2:
+                img = np.repeat(img[..., None], 3, axis=2)
+            img = np.ascontiguousarray(img[..., :3])
+            if img.dtype != np.uint8:
+                img = (np.clip(img / np.iinfo(img.dtype).max, 0, 1) * 255).astype(np.uint8)
+            tex = pr.Texture(source=img, source_channels="RGB", sampler=pr.Sampler())
+            if not m.texture_srgb:
+                log.info("%s: raw-colour-space texture treated as sRGB", m.name)
+        mat = pr.MetallicRoughnessMaterial(
+            baseColorFactor=(*m.base_color, m.opacity),
+            metallicFactor=float(np.clip(m.metallic, 0, 1)),
+            roughnessFactor=float(np.clip(m.roughness, 0.05, 1)),
+            baseColorTexture=tex,
+            doubleSided=True,
+            alphaMode="BLEND" if m.opacity < 1 else "OPAQUE",
+        )
+        cache[key] = (mat, m)
+        return cache[key]
+
+    def _primitive(self, part, materials):
+        mat, m = self._material(part.material, materials)
+        texcoords = part.texcoords if (m.texture is not None and part.texcoords is not None) else None
+        return self._pr.Primitive(
+            positions=part.positions,
+            normals=part.normals,
+            texcoord_0=texcoords,
+            indices=part.indices,
+            material=mat,
+        )
+
+    def _build_scene(self) -> None:
+        """One scene holding the colour geometry (static parts merged by material, so a room is a dozen
+        draw calls) and, hidden in the colour pass, one flat mesh per static instance for the id pass.
+        (pyrender drops from its context whatever a rendered scene lacks, so both live in one scene.)"""
+        pr = self._pr
+        self.scene = pr.Scene(bg_color=(0.0, 0.0, 0.0, 1.0), ambient_light=(0.3, 0.3, 0.3))
+        materials: dict = {}
+        self._seg_map = {}
+        self._seg_only: list = []
+        flat = pr.MetallicRoughnessMaterial(baseColorFactor=(1, 1, 1, 1), doubleSided=True)
+        static_parts = [p for obj in self.desc.statics for p in obj.parts]
+        if static_parts:
+            self.scene.add(pr.Mesh([self._primitive(p, materials) for p in merge_parts(static_parts)]))
+        for obj in self.desc.statics:
+            whole = merge_parts(obj.parts, by_material=False)[0]
+            mesh = pr.Mesh([pr.Primitive(positions=whole.positions, indices=whole.indices, material=flat)])
+            mesh.is_visible = False
+            node = self.scene.add(mesh)
+            self._seg_map[node] = self._id_color(self.instances[obj.path].instance_id)
+            self._seg_only.append(mesh)
+        self._skinned = []  # (SkinnedObject, merged parts, [primitive ...])
+        for obj in self.desc.skinned:
+            parts = merge_parts(obj.parts)
+            prims = [self._primitive(p, materials) for p in parts]
+            node = self.scene.add(pr.Mesh(prims))
+            self._seg_map[node] = self._id_color(self.instances[obj.path].instance_id)
+            self._skinned.append((obj, parts, prims))
+        self._add_lights()
+        self._cam_node = self.scene.add(pr.IntrinsicsCamera(1, 1, 0, 0), pose=np.eye(4))
+        # upload everything and compile the shaders once, so that frames do not pay for it; the first
+        # render also makes the framebuffer, with ``msaa`` samples a pixel
+        with _framebuffer_samples(self.msaa):
+            self._renderer.render(self.scene, flags=self._rgb_flags())
+        self._render_ids()
+
+    def _render_ids(self):
+        from OpenGL import GL
+
+        for mesh in self._seg_only:
+            mesh.is_visible = True
+        self._renderer._platform.make_current()
+        GL.glDisable(GL.GL_MULTISAMPLE)
+        try:
+            flags = self._pr.RenderFlags.SEG | self._pr.RenderFlags.SKIP_CULL_FACES
+            return self._renderer.render(self.scene, flags=flags, seg_node_map=self._seg_map)
+        finally:
+            GL.glEnable(GL.GL_MULTISAMPLE)
+            for mesh in self._seg_only:
+                mesh.is_visible = False
+
+    def _rgb_flags(self):
+        return self._shadow_flags if self.shadows else self._pr.RenderFlags.NONE
+
+    @staticmethod
+    def _id_color(instance_id: int) -> np.ndarray:
+        return np.array([instance_id & 255, (instance_id >> 8) & 255, 0], dtype=np.uint8)
+
+    def _add_lights(self) -> None:
+        """USD lights -> at most three pyrender lights, exposed for the actors.
+
+        A rasterizer pays per light per pixel, and USD's units do not map onto pyrender's, so:
+
+        - outdoors, the strongest ``DistantLight`` is the key, a ``DirectionalLight`` with shadows;
+        - indoors, the ceiling light nearest above the actors is the key, a ``SpotLight`` with shadows
+          (``KEY_SHARE`` of the light; pyrender shadows only directional and spot lights), and the other
+          emitters are one shadowless ``DirectionalLight`` fill from their power-weighted centre towards the
+          actors (a grid of ceiling lights lights a room evenly; a point light under the ceiling would
+          paint a hot spot on it). Directional shadows are then off, or the ceiling would shadow the fill;
+        - the dome is the ambient term and the colour of the background (the sky).
+
+        Relative strengths and colours are kept (colours white-balanced halfway, as a camera does) and
+        the rig is scaled so that the actors' centre receives ``TARGET_IRRADIANCE``: an auto-exposure."""
+        pr = self._pr
+        flags = pr.RenderFlags
+        lights = self.desc.lights
+        bounds = self.desc.bounds
+        centre = (bounds[0] + bounds[1]) / 2 if bounds is not None else np.zeros(3)
+        emitters = [
+            (lt, lt.intensity * max(lt.area, 1e-4)) for lt in lights if lt.kind in ("sphere", "rect", "disk")
+        ]
+        emitters = [(lt, p) for lt, p in emitters if p > 0]
+        suns = [lt for lt in lights if lt.kind == "distant" and lt.intensity > 0]
+        domes = [lt for lt in lights if lt.kind == "dome" and lt.intensity > 0]
+        self._shadow_flags = flags.NONE
+        if suns:
+            sun = max(suns, key=lambda lt: lt.intensity)
+            share = 1.0 if not emitters else 0.7
+            light = pr.DirectionalLight(color=_white_balance(sun.color), intensity=TARGET_IRRADIANCE * share)
+            self.scene.add(light, pose=_look_pose(centre - sun.direction * 10.0, centre))
+            self._shadow_flags = flags.SHADOWS_DIRECTIONAL
+        if emitters:
+            share = 1.0 if not suns else 0.3
+            total = sum(p for _, p in emitters)
+            color = _white_balance(sum(lt.color * p for lt, p in emitters) / total)
+            key, _ = min(emitters, key=lambda lp: np.sum((lp[0].position[:2] - centre[:2]) ** 2))
+            if not suns:
+                # the key hangs a little below the ceiling, so that the ceiling does not shadow it
+                key_pos = key.position - np.array([0.0, 0.0, 0.3])
+                d2 = max(np.sum((key_pos - centre) ** 2), 0.25)
+                spot = pr.SpotLight(
+                    color=_white_balance(key.color),
+                    intensity=KEY_SHARE * share * TARGET_IRRADIANCE * d2,
+                    innerConeAngle=0.7,
+                    outerConeAngle=1.05,  # pyrender's shadow camera needs 2 * outer + pi/16 < pi
+                )
+                self.scene.add(spot, pose=_look_pose(key_pos, centre))
+                self._shadow_flags = flags.SHADOWS_SPOT
+                share *= 1.0 - KEY_SHARE
+            fill_from = sum(lt.position * p for lt, p in emitters) / total
+            if suns:
+                d2 = max(np.sum((fill_from - centre) ** 2), 0.25)
+                fill = pr.PointLight(color=color, intensity=share * TARGET_IRRADIANCE * d2)
+                self.scene.add(fill, pose=_translation(fill_from))
+            else:
+                fill = pr.DirectionalLight(color=color, intensity=share * TARGET_IRRADIANCE)
+                self.scene.add(fill, pose=_look_pose(fill_from + np.array([0.0, 0.0, 1.0]), centre))
+        if not suns and not emitters:
+            # only a dome (or nothing): a soft shadowless key from above, so that nothing renders black
+            color = _white_balance(domes[0].color) if domes else np.ones(3)
+            light = pr.DirectionalLight(color=color, intensity=0.6 * TARGET_IRRADIANCE)
+            self.scene.add(light, pose=_look_pose(centre + np.array([1.0, -2.0, 4.0]), centre))
+        amb = sum(np.sqrt(lt.intensity / 750.0) * 0.28 for lt in domes)
+        amb = float(np.clip(amb, *AMBIENT_RANGE)) if domes else AMBIENT_RANGE[0]
+        self.scene.ambient_light = (_white_balance(domes[0].color) if domes else np.ones(3)) * amb
+        if domes:  # what the camera sees where no geometry is: the sky outdoors
+            sky = _white_balance(domes[0].color, 0.75) * SKY_BRIGHTNESS
+            self.scene.bg_color = np.array([*np.clip(sky, 0.0, 1.0), 1.0])
+
+    # -------------------------------------------------------------------------------------- frames ----
+    def camera(self, time_code: float) -> CameraModel:
+        prim = self.desc.stage.GetPrimAtPath(self.camera_path)
+        return camera_model(prim, float(time_code), self.width, self.height)
+
+    def skinned_points(self, time_code: float) -> list[np.ndarray]:
+        """World-space skinned points (V, 3) of every skin target at ``time_code`` (nearest frame)."""
+        if self._skinner is None:
+            return []
+        f = self._frame_of(time_code)
+        points, normals = self._skinner.skin(self._table[f : f + 1])
+        self._last_normals = normals[0]
+        return [points[0, a:b] for a, b in zip(self._cuts[:-1], self._cuts[1:], strict=True)]
+
+    def _frame_of(self, time_code: float) -> int:
+        frames = self.desc.frames
+        f = int(np.clip(round(float(time_code)), frames[0], frames[-1]))
+        return self._frame_index.get(f, 0)
+
+    def _update_actors(self, time_code: float) -> None:
+        from OpenGL import GL
+
+        t0 = _time.perf_counter()
+        per_target = self.skinned_points(time_code)
+        normals_all = self._last_normals if per_target else None
+        t1 = _time.perf_counter()
+        self._renderer._platform.make_current()
+        for obj, parts, prims in self._skinned:
+            a = self._cuts[obj.target]
+            pts = per_target[obj.target]
+            nrm = normals_all[a : a + len(pts)]
+            for part, prim in zip(parts, prims, strict=True):
+                cols = [pts[part.gather], nrm[part.gather]]
+                if prim.texcoord_0 is not None:
+                    cols.append(prim.texcoord_0)
+                data = np.ascontiguousarray(np.hstack(cols), dtype=np.float32)
+                GL.glBindBuffer(GL.GL_ARRAY_BUFFER, prim._buffers[0])
+                GL.glBufferSubData(GL.GL_ARRAY_BUFFER, 0, data.nbytes, data)
+        GL.glBindBuffer(GL.GL_ARRAY_BUFFER, 0)
+        t2 = _time.perf_counter()
+        self.timings["skinning"] += t1 - t0
+        self.timings["upload"] += t2 - t1
+
+    def _set_camera(self, cam: CameraModel) -> None:
+        pr = self._pr
+        K = cam.K
+        near = max(cam.near, 1e-3)
+        far = cam.far if np.isfinite(cam.far) and cam.far > near else None
+        # pyrender: pixel centres at half-integers; ours at integers -> principal point + 0.5
+        intr = pr.IntrinsicsCamera(K[0, 0], K[1, 1], K[0, 2] + 0.5, K[1, 2] + 0.5, znear=near, zfar=far)
+        self._cam_node.camera = intr
+        self.scene.set_pose(self._cam_node, cam.camera_to_world @ CV_TO_GL)
+
+    def render(self, time_code: float) -> dict[str, np.ndarray]:
+        if self._renderer is None:
+            raise UsdSynthError("the render session is closed")
+        self._update_actors(time_code)
+        cam = self.camera(time_code)
+        self._set_camera(cam)
+        t0 = _time.perf_counter()
+        out: dict[str, np.ndarray] = {}
+        if "rgb" in self.passes:
+            color, _ = self._renderer.render(self.scene, flags=self._rgb_flags())
+            out["rgb"] = np.ascontiguousarray(color[..., :3])
+        if any(p in self.passes for p in ("depth", "instance", "semantic", "normals")):
+            seg, depth = self._render_ids()
+            depth = depth.astype(np.float32)
+            ids = seg[..., 0].astype(np.uint16) | (seg[..., 1].astype(np.uint16) << 8)
+            ids[depth <= 0] = 0
+            if "depth" in self.passes:
+                out["depth"] = depth
+            if "instance" in self.passes:
+                out["instance"] = ids
+            if "semantic" in self.passes:
+                out["semantic"] = self._lut[ids]
+            if "normals" in self.passes:
+                out["normals"] = normals_from_depth(depth, cam)
+        self.timings["render"] += _time.perf_counter() - t0
+        return out
+
+    def close(self) -> None:
+        """Free the GL objects and the context. On EGL the display is shared by every session of the
+        process, so it is never terminated (pyrender's own ``delete`` would kill the other sessions)."""
+        r, self._renderer = self._renderer, None
+        if r is None:
+            return
+        plat = r._platform
+        try:
+            plat.make_current()
+            r._renderer.delete()
+        finally:
+            if getattr(plat, "_egl_display", None) is not None:
+                from OpenGL import EGL
+
+                EGL.eglMakeCurrent(
+                    plat._egl_display, EGL.EGL_NO_SURFACE, EGL.EGL_NO_SURFACE, EGL.EGL_NO_CONTEXT
+                )
+                if plat._egl_context is not None:
+                    EGL.eglDestroyContext(plat._egl_display, plat._egl_context)
+                plat._egl_context = None
+                plat._egl_display = None
+            else:
+                plat.delete_context()
+            r._renderer = None
+            r._platform = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self):  # pragma: no cover - best effort
+        with contextlib.suppress(Exception):
+            self.close()
+
+
+def merge_parts(parts: list, by_material: bool = True) -> list:
+    """Parts concatenated per material (or all into one): fewer primitives, fewer draw calls."""
+    from usd_synth.render.scene_reader import Part
+
+    groups: dict[int, list] = {}
+    for p in parts:
+        groups.setdefault(id(p.material) if by_material else 0, []).append(p)
+    out = []
+    for group in groups.values():
+        if len(group) == 1:
+            out.append(group[0])
+            continue
+        offsets = np.cumsum([0] + [len(p.positions) for p in group])
+        has_uv = all(p.texcoords is not None for p in group)
+        has_gather = all(p.gather is not None for p in group)
+        out.append(
+            Part(
+                positions=np.concatenate([p.positions for p in group]),
+                normals=np.concatenate([p.normals for p in group]),
+                indices=np.concatenate(
+                    [p.indices + np.uint32(o) for p, o in zip(group, offsets, strict=False)]
+                ),
+                material=group[0].material,
+                texcoords=np.concatenate([p.texcoords for p in group]) if has_uv else None,
+                gather=np.concatenate([p.gather for p in group]) if has_gather else None,
+            )
+        )
+    return out
+
+
+def normals_from_depth(depth: np.ndarray, cam: CameraModel) -> np.ndarray:
+    """World-space unit normals (H, W, 3) from a depth map (0 where there is no depth or no neighbour)."""
+    h, w = depth.shape
+    K = cam.K
+    u, v = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    x = (u - K[0, 2]) / K[0, 0] * depth
+    y = (v - K[1, 2]) / K[1, 1] * depth
+    p = np.stack([x, y, depth], axis=-1)
+    dx = np.zeros_like(p)
+    dy = np.zeros_like(p)
+    dx[:, 1:-1] = p[:, 2:] - p[:, :-2]
+    dy[1:-1] = p[2:] - p[:-2]
+    n = np.cross(dy, dx)
+    norm = np.linalg.norm(n, axis=-1, keepdims=True)
+    valid = (norm[..., 0] > 0) & (depth > 0)
+    n = np.where(valid[..., None], n / np.maximum(norm, 1e-12), 0.0)
+    # camera (OpenCV) -> world
+    rot = cam.camera_to_world[:3, :3]
+    n = n @ rot.T
+    return n.astype(np.float32)
+
+
+def _white_balance(color: np.ndarray, amount: float = WHITE_BALANCE) -> np.ndarray:
+    """A light's colour as a camera that white-balances ``amount`` of the way towards it sees it
+    (peak 1): a 3000 K light looks warm, not orange."""
+    c = np.asarray(color, dtype=np.float64)
+    c = c / max(float(c.max()), 1e-6)
+    return (1.0 - amount) * c + amount * np.ones(3)
+
+
+def _translation(t: np.ndarray) -> np.ndarray:
+    m = np.eye(4)
+    m[:3, 3] = t
+    return m
+
+
+def _look_pose(eye: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """A pose (OpenGL axes: looking down -z) at ``eye`` looking at ``target``, world up +Z."""
+    f = np.asarray(target, float) - np.asarray(eye, float)
+    f /= max(np.linalg.norm(f), 1e-12)
+    up = np.array([0.0, 0.0, 1.0]) if abs(f[2]) < 0.99 else np.array([0.0, 1.0, 0.0])
+    r = np.cross(f, up)
+    r /= np.linalg.norm(r)
+    u = np.cross(r, f)
+    m = np.eye(4)
+    m[:3, 0], m[:3, 1], m[:3, 2], m[:3, 3] = r, u, -f, eye
+    return m
