@@ -142,8 +142,11 @@ def test_demo_is_deterministic(tmp_path):
 
     run_demo(tmp_path / "a", fractal=False)
     run_demo(tmp_path / "b", fractal=False)
-    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.usd"))
-    assert len(files) >= 15
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert len([f for f in files if f.suffix == ".usd"]) >= 15
+    # the stage, the rendered clips and their labels too: every file, byte for byte
+    assert any(f.name == "rgb.mp4" for f in files) and any(f.name == "labels.json" for f in files)
+    assert files == sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file())
     for f in files:
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
 

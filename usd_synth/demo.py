@@ -49,7 +49,7 @@ def demo_seeds(seed: int) -> dict[str, Any]:
 
 #: What the demo writes at the top of its folder; a folder holding only these is a previous demo's output,
 #: replaced without ``overwrite``.
-DEMO_OUTPUTS = ("motions", "actors", "blends", "fractal", "summary.json")
+DEMO_OUTPUTS = ("motions", "actors", "blends", "scene", "renders", "fractal", "summary.json")
 #: Rough size of the demo's output (checked against the free space before starting).
 DEMO_BYTES_ESTIMATE = 60e6
 
@@ -61,6 +61,7 @@ def run_demo(
     fractal: bool = True,
     overwrite: bool = False,
     keep_rejected: bool = False,
+    render: bool = True,
 ) -> dict[str, Any]:
     """Write the demo into ``out`` and return (and save as ``out/summary.json``) what was made.
 
@@ -73,7 +74,7 @@ def run_demo(
 
     check_disk(out, DEMO_BYTES_ESTIMATE)
     with atomic_dir(out, overwrite=overwrite, field="out", replaceable=DEMO_OUTPUTS) as tmp:
-        return _run_demo(tmp, seed, progress, fractal, keep_rejected)
+        return _run_demo(tmp, seed, progress, fractal, keep_rejected, render)
 
 
 def _run_demo(
@@ -82,6 +83,7 @@ def _run_demo(
     progress: Callable[[Iterable, int], Iterator],
     fractal: bool,
     keep_rejected: bool = False,
+    render: bool = True,
 ) -> dict[str, Any]:
     from usd_synth.body import make_body
     from usd_synth.body.actor import make_actor
@@ -130,11 +132,46 @@ def _run_demo(
                 record("blend", path, "walk", mixed, weight=w, foot_skate_m_s=quality.get("foot_skate"),
                        rejected=bool(quality.get("rejected")))  # fmt: skip
     report: dict[str, Any] = {"seed": seed, "files": rows, "rejected_blends": dropped}
+    if render:
+        report["scene"], report["renders"] = _scene_and_renders(out, seed, rows, progress)
     if fractal:
         report["fractal"] = _fractal(out / "fractal", seed)
     with atomic_path(out / "summary.json") as tmp:
         tmp.write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+def _scene_and_renders(
+    out: Path, seed: int, rows: list[dict[str, Any]], progress: Callable[[Iterable, int], Iterator]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The rest of the flow on the demo's own files: a randomized stage with two actors (the middle
+    real-mix blend, or the walk when the quality check rejected every blend, beside a fall), then one
+    labelled clip per camera at 320x240 with its contact sheet."""
+    from usd_synth.compose import compose_scene
+    from usd_synth.render.clip import render_clip
+
+    blends = [r for r in rows if r["kind"] == "blend"]
+    mover = min(blends, key=lambda r: abs(r["weight"] - 0.5))["file"] if blends else "motions/walk.usd"
+    actors = [out / mover, out / "motions" / "fall_forward.usd"]
+    manifest = compose_scene(actors, out / "scene", seed)
+    scene = {
+        "folder": "scene",
+        "template": manifest["template"],
+        "actors": [str(a.relative_to(out)) for a in actors],
+        "cameras": [c["name"] for c in manifest["cameras"]],
+        "frames": manifest["frames"],
+        "errors": len(errors(validate_file(out / "scene" / "scene.usda"))),
+    }
+    renders = []
+    for cam in progress(scene["cameras"], len(scene["cameras"])):
+        clip = out / "renders" / cam
+        render_clip(out / "scene" / "scene.usda", clip, camera=cam, resolution=(320, 240), seed=seed)
+        renders.append({
+            "camera": cam, "folder": str(clip.relative_to(out)), "frames": scene["frames"],
+            "video": str((clip / "rgb.mp4").relative_to(out)),
+            "contact_sheet": str((clip / "contact_sheet.png").relative_to(out)),
+        })  # fmt: skip
+    return scene, renders
 
 
 def _fractal(out: Path, seed: int) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -171,7 +172,9 @@ def render_clip(
         cam_path = session.camera(todo[0]).path
         rng = rng_for(seed, "render-effects", cam_path) if effects_cfg is not None else None
         info = {
-            "scene": str(scene),
+            # relative to the clip folder, so that the clip and its scene move together and the labels of
+            # the same scene are the same bytes wherever they are written
+            "scene": Path(os.path.relpath(scene.resolve(), Path(out).resolve())).as_posix(),
             "camera": cam_path,
             "backend": backend,
             "seed": int(seed),

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import logging
 import os
 import time as _time
@@ -287,35 +288,45 @@ class PyrenderSession:
             material=mat,
         )
 
+    def _add(self, obj, pose: np.ndarray | None = None):
+        """Add a mesh, light or camera as a node numbered in the order it was added (see
+        :func:`_numbered_node_class`); returns the node."""
+        pr = self._pr
+        kind = "mesh" if isinstance(obj, pr.Mesh) else "light" if isinstance(obj, pr.Light) else "camera"
+        node = _numbered_node_class(pr)(next(self._node_numbers), matrix=pose, **{kind: obj})
+        self.scene.add_node(node)
+        return node
+
     def _build_scene(self) -> None:
         """One scene holding the colour geometry (static parts merged by material, so a room is a dozen
         draw calls) and, hidden in the colour pass, one flat mesh per static instance for the id pass.
         (pyrender drops from its context whatever a rendered scene lacks, so both live in one scene.)"""
         pr = self._pr
         self.scene = pr.Scene(bg_color=(0.0, 0.0, 0.0, 1.0), ambient_light=(0.3, 0.3, 0.3))
+        self._node_numbers = itertools.count()
         materials: dict = {}
         self._seg_map = {}
         self._seg_only: list = []
         flat = pr.MetallicRoughnessMaterial(baseColorFactor=(1, 1, 1, 1), doubleSided=True)
         static_parts = [p for obj in self.desc.statics for p in obj.parts]
         if static_parts:
-            self.scene.add(pr.Mesh([self._primitive(p, materials) for p in merge_parts(static_parts)]))
+            self._add(pr.Mesh([self._primitive(p, materials) for p in merge_parts(static_parts)]))
         for obj in self.desc.statics:
             whole = merge_parts(obj.parts, by_material=False)[0]
             mesh = pr.Mesh([pr.Primitive(positions=whole.positions, indices=whole.indices, material=flat)])
             mesh.is_visible = False
-            node = self.scene.add(mesh)
+            node = self._add(mesh)
             self._seg_map[node] = self._id_color(self.instances[obj.path].instance_id)
             self._seg_only.append(mesh)
         self._skinned = []  # (SkinnedObject, merged parts, [primitive ...])
         for obj in self.desc.skinned:
             parts = merge_parts(obj.parts)
             prims = [self._primitive(p, materials) for p in parts]
-            node = self.scene.add(pr.Mesh(prims))
+            node = self._add(pr.Mesh(prims))
             self._seg_map[node] = self._id_color(self.instances[obj.path].instance_id)
             self._skinned.append((obj, parts, prims))
         self._add_lights()
-        self._cam_node = self.scene.add(pr.IntrinsicsCamera(1, 1, 0, 0), pose=np.eye(4))
+        self._cam_node = self._add(pr.IntrinsicsCamera(1, 1, 0, 0), pose=np.eye(4))
         # upload everything and compile the shaders once, so that frames do not pay for it; the first
         # render also makes the framebuffer, with ``msaa`` samples a pixel
         with _framebuffer_samples(self.msaa):
@@ -375,7 +386,7 @@ class PyrenderSession:
             sun = max(suns, key=lambda lt: lt.intensity)
             share = 1.0 if not emitters else 0.7
             light = pr.DirectionalLight(color=_white_balance(sun.color), intensity=TARGET_IRRADIANCE * share)
-            self.scene.add(light, pose=_look_pose(centre - sun.direction * 10.0, centre))
+            self._add(light, pose=_look_pose(centre - sun.direction * 10.0, centre))
             self._shadow_flags = flags.SHADOWS_DIRECTIONAL
         if emitters:
             share = 1.0 if not suns else 0.3
@@ -392,22 +403,22 @@ class PyrenderSession:
                     innerConeAngle=0.7,
                     outerConeAngle=1.05,  # pyrender's shadow camera needs 2 * outer + pi/16 < pi
                 )
-                self.scene.add(spot, pose=_look_pose(key_pos, centre))
+                self._add(spot, pose=_look_pose(key_pos, centre))
                 self._shadow_flags = flags.SHADOWS_SPOT
                 share *= 1.0 - KEY_SHARE
             fill_from = sum(lt.position * p for lt, p in emitters) / total
             if suns:
                 d2 = max(np.sum((fill_from - centre) ** 2), 0.25)
                 fill = pr.PointLight(color=color, intensity=share * TARGET_IRRADIANCE * d2)
-                self.scene.add(fill, pose=_translation(fill_from))
+                self._add(fill, pose=_translation(fill_from))
             else:
                 fill = pr.DirectionalLight(color=color, intensity=share * TARGET_IRRADIANCE)
-                self.scene.add(fill, pose=_look_pose(fill_from + np.array([0.0, 0.0, 1.0]), centre))
+                self._add(fill, pose=_look_pose(fill_from + np.array([0.0, 0.0, 1.0]), centre))
         if not suns and not emitters:
             # only a dome (or nothing): a soft shadowless key from above, so that nothing renders black
             color = _white_balance(domes[0].color) if domes else np.ones(3)
             light = pr.DirectionalLight(color=color, intensity=0.6 * TARGET_IRRADIANCE)
-            self.scene.add(light, pose=_look_pose(centre + np.array([1.0, -2.0, 4.0]), centre))
+            self._add(light, pose=_look_pose(centre + np.array([1.0, -2.0, 4.0]), centre))
         amb = sum(np.sqrt(lt.intensity / 750.0) * 0.28 for lt in domes)
         amb = float(np.clip(amb, *AMBIENT_RANGE)) if domes else AMBIENT_RANGE[0]
         self.scene.ambient_light = (_white_balance(domes[0].color) if domes else np.ones(3)) * amb
@@ -596,6 +607,31 @@ def _translation(t: np.ndarray) -> np.ndarray:
     m = np.eye(4)
     m[:3, 3] = t
     return m
+
+
+@functools.cache
+def _numbered_node_class(pr):
+    """A ``pyrender.Node`` whose hash is its number within its scene.
+
+    Why: pyrender keeps nodes in sets and draws solid meshes at equal distance from the camera in set
+    order. With identity hashes (memory addresses) that order changed from run to run, so where two
+    surfaces are coplanar (a wall box meeting the floor box) the id pass gave the seam to one instance in
+    one run and to the other in the next: masks and labels were not repeatable. Numbered hashes make the
+    draw order, and so every pixel, the same for the same scene.
+    """
+
+    class NumberedNode(pr.Node):
+        def __init__(self, number: int, **kwargs) -> None:
+            super().__init__(**kwargs)
+            self.number = number
+
+        def __hash__(self) -> int:
+            return self.number
+
+        def __eq__(self, other: object) -> bool:
+            return self is other
+
+    return NumberedNode
 
 
 def _look_pose(eye: np.ndarray, target: np.ndarray) -> np.ndarray:
