@@ -21,9 +21,10 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
+from usd_synth.kinematics import local_to_world
 from usd_synth.motion.library.pose import Pose, rotations_from_pose
 from usd_synth.motion.model import forward_kinematics
-from usd_synth.rotations import quat_about, quat_apply, quat_conj, quat_mul
+from usd_synth.rotations import matrix_to_quat, quat_about, quat_apply, quat_conj, quat_mul, quat_to_matrix
 from usd_synth.skeleton import JOINT_CLEARANCE, JOINT_INDEX, SMPL_PARENTS, template_offsets
 
 GRAVITY = 9.81
@@ -132,18 +133,15 @@ def _rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _world_quats(q: np.ndarray, joints: Sequence[int]) -> dict[int, np.ndarray]:
-    """World rotations of ``joints`` and all their ancestors (quaternions, T x 4)."""
-    out: dict[int, np.ndarray] = {}
-
-    def world(j: int) -> np.ndarray:
-        if j not in out:
-            parent = int(SMPL_PARENTS[j])
-            out[j] = q[:, j] if parent < 0 else quat_mul(world(parent), q[:, j])
-        return out[j]
-
+    """World rotations (quaternions, T x 4) of ``joints`` and all their ancestors, from the project's one
+    kinematic chain (:func:`usd_synth.kinematics.local_to_world`)."""
+    world_r, _ = local_to_world(quat_to_matrix(q), np.zeros((len(SMPL_PARENTS), 3)))
+    needed: set[int] = set()
     for j in joints:
-        world(j)
-    return out
+        while j >= 0 and j not in needed:
+            needed.add(j)
+            j = int(SMPL_PARENTS[j])
+    return {j: matrix_to_quat(world_r[:, j]) for j in sorted(needed)}
 
 
 def lock_feet(
