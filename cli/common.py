@@ -156,8 +156,11 @@ def check_output_folder(out: Path, overwrite: bool = False, replaceable: Iterabl
 
 
 # ----------------------------------------------------------------------------------------- options ----
-def output_option(help: str, *, default: str | None = None, folder: bool = False) -> Callable[[F], F]:
-    """``-o/--output`` (parameter ``out``, a Path): required unless a ``default`` is given; ``folder``
+def output_option(
+    help: str, *, default: str | None = None, folder: bool = False, required: bool | None = None
+) -> Callable[[F], F]:
+    """``-o/--output`` (parameter ``out``, a Path): required unless a ``default`` is given or ``required``
+    is False (a command with a listing mode, such as ``--list-backends``, checks it itself); ``folder``
     refuses an existing file."""
     # click 8.5 lets an explicit ``default=None`` satisfy ``required``: pass a default only when there is one.
     extra: dict[str, Any] = {} if default is None else {"default": default, "show_default": True}
@@ -165,7 +168,7 @@ def output_option(help: str, *, default: str | None = None, folder: bool = False
         "-o",
         "--output",
         "out",
-        required=default is None,
+        required=(default is None) if required is None else required,
         type=click.Path(path_type=Path, file_okay=not folder),
         help=help,
         **extra,

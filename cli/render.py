@@ -6,20 +6,17 @@ from pathlib import Path
 
 import click
 
-from .common import Command, overwrite_option, progress, seed_option
+from .common import Command, output_option, overwrite_option, progress, seed_option
 
 _PATH = click.Path(path_type=Path)
 
 
 @click.command(cls=Command, field_flags={"out": "--output", "scene": "SCENE"})
 @click.argument("scene", type=_PATH, required=False)
-@click.option(
-    "-o",
-    "--output",
-    "out",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Output clip folder (rgb.mp4, depth/, instance/, semantic/, labels.json, coco.json).",
+@output_option(
+    "Output clip folder (rgb.mp4, depth/, instance/, semantic/, labels.json, coco.json).",
+    folder=True,
+    required=False,
 )
 @click.option(
     "--backend", default="pyrender", show_default=True, help="Renderer backend (see --list-backends)."

@@ -15,14 +15,7 @@ _PATH = click.Path(path_type=Path)
 @click.option(
     "--actor", "actors", type=_PATH, multiple=True, help="Motion file or actor USD (repeat for more)."
 )
-@click.option(
-    "-o",
-    "--output",
-    "out",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Output scene folder (scene.usda, manifest.json, assets).",
-)
+@output_option("Output scene folder (scene.usda, manifest.json, assets).", folder=True, required=False)
 @seed_option("Scene seed (same seed, same folder byte for byte).")
 @click.option("--template", default=None, help="Stage template (default: drawn from the seed).")
 @click.option("--config", "config_file", type=_PATH, default=None, help="Scene config (YAML or JSON).")
