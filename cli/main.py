@@ -39,6 +39,8 @@ _COMMANDS: dict[str, str] = {
     "stage": "usd_synth.cli.stage:stage",
     "package": "usd_synth.cli.stage:package",
     "render": "usd_synth.cli.render:render",
+    "generate": "usd_synth.cli.generate:generate",
+    "init-config": "usd_synth.cli.generate:init_config",
 }
 
 
@@ -65,6 +67,10 @@ class _LazyGroup(Group):
         except KeyboardInterrupt:
             raise _Interrupted from None  # past click's handler, which adds a blank line
         except UsdSynthError as exc:
+            for line in getattr(exc, "lines", [])[:-1]:  # a config's problems: one line each
+                _fail(line, raise_exit=False)
+            if getattr(exc, "lines", None):
+                _fail(exc.lines[-1])
             message = in_flag_terms(exc, ctx.meta.get(COMMAND_KEY))
             _fail(message)
 
