@@ -21,6 +21,7 @@ from usd_synth.dataset.variation import (
 from usd_synth.errors import UsdSynthError
 from usd_synth.motion.library import make_motion
 from usd_synth.motion.model import Motion
+from usd_synth.motion.quality import cleanup_contacts
 from usd_synth.rotations import quat_angle, quat_to_matrix
 from usd_synth.skeleton import JOINT_INDEX, MIRROR
 
@@ -330,6 +331,7 @@ def test_apply_variation_composes_in_order(wave: Motion) -> None:
     ref = time_scale(ref, 1.1)
     ref = scale_amplitude(ref, 1.3)
     ref = add_joint_noise(ref, 2.0, np.random.default_rng(3))
+    ref = cleanup_contacts(ref)  # the contacts, last (see test_varied_walk_keeps_its_feet_planted)
     assert_same_motion(out, ref, atol=0)
     assert out.source["variation"] == {"mirror": True, "tempo": 1.1, "amplitude": 1.3, "noise_deg": 2.0}
     assert wrist_travel(out, LEFT_WRIST) > wrist_travel(out, RIGHT_WRIST)
@@ -339,3 +341,20 @@ def test_apply_variation_skips_neutral_values(wave: Motion) -> None:
     out = apply_variation(wave, {"tempo": 1.0, "amplitude": 0.0, "noise_deg": 0.0}, np.random.default_rng(0))
     assert out.source["variation"] == {"amplitude": 0.0}
     assert out.num_frames == wave.num_frames
+
+
+@pytest.mark.parametrize("factor", [0.8, 1.2])
+def test_varied_walk_keeps_its_feet_planted(factor: float) -> None:
+    """Amplitude changes stride length while the root path stays; apply_variation cleans the contacts
+    (root only), so the walk does not skate (raw scaling: 0.05 -> 0.3-0.4 m/s)."""
+    from usd_synth.motion.quality import evaluate
+
+    walk = make_motion("walk", seed=0)
+    raw = evaluate(scale_amplitude(walk, factor))
+    varied = apply_variation(walk, {"amplitude": factor}, np.random.default_rng(0))
+    report = evaluate(varied)
+    assert raw.foot_skate > 0.2  # the problem is real
+    assert report.foot_skate <= evaluate(walk).foot_skate + 0.02
+    assert report.ground_penetration < 0.005
+    assert varied.source.get("cleanup") == "foot_contacts"
+    np.testing.assert_allclose(varied.rotations, scale_amplitude(walk, factor).rotations)

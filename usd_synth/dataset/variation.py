@@ -222,6 +222,11 @@ def apply_variation(
     amplitude is scaled about the mean pose of the final timing; noise comes last so that it is not scaled
     along with the gesture. Neutral values (tempo 1, amplitude 1, noise 0, missing keys) are skipped
     exactly, so an all-neutral variation returns an unchanged copy and draws nothing from ``rng``.
+
+    Changing the joint rotations (amplitude, noise) changes stride length and leg height while the root
+    path stays, so planted feet would slide (a walk at amplitude 0.8: foot skate 0.05 -> 0.41 m/s) and sink;
+    the contacts are then cleaned by moving the root only (:func:`usd_synth.motion.quality.cleanup_contacts`,
+    back to 0.04 m/s), which keeps the varied pose itself.
     """
     out = mirror(motion) if mirrored else motion.copy()
     tempo = float(values.get("tempo", NEUTRAL["tempo"]))
@@ -233,4 +238,8 @@ def apply_variation(
         out = scale_amplitude(out, amplitude)
     if noise != NEUTRAL["noise_deg"]:
         out = add_joint_noise(out, noise, rng)
+    if amplitude != NEUTRAL["amplitude"] or noise != NEUTRAL["noise_deg"]:
+        from usd_synth.motion.quality import cleanup_contacts
+
+        out = cleanup_contacts(out)
     return out
