@@ -41,6 +41,7 @@ _COMMANDS: dict[str, str] = {
     "render": "usd_synth.cli.render:render",
     "generate": "usd_synth.cli.generate:generate",
     "init-config": "usd_synth.cli.generate:init_config",
+    "optimize": "usd_synth.cli.optimize:optimize",
 }
 
 

@@ -234,7 +234,11 @@ def test_smpl_parameters_are_the_animation_rotations(actor_file):
     stage = make_stage(actor_file)
     model = camera_model(stage.GetPrimAtPath("/World/Cam"), 3, *SIZE)
     actor = frame_labels(stage, model, 3, {}, instances_of(stage))["actors"][0]
-    assert actor["bbox"] is None and actor["occlusion"] is None  # no layers: geometry only
+    # no layers (the geometry backend): no occlusion, the box of the projected mesh around the keypoints
+    assert actor["occlusion"] is None
+    x, y, w, h = actor["bbox"]
+    kp = np.array([k[:2] for k in actor["keypoints_2d"] if k[2]])
+    assert len(kp) and (kp >= [x, y]).all() and (kp <= [x + w, y + h]).all()
     anim = UsdSkel.Animation(stage.GetPrimAtPath("/World/Actors/actor_0/Skeleton/Animation"))
     names = [str(j).split("/")[-1] for j in anim.GetJointsAttr().Get()]
     q = np.array(anim.GetRotationsAttr().Get(3), dtype=np.float64)[[names.index(n) for n in SMPL_JOINTS]]

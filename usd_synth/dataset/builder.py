@@ -51,6 +51,10 @@ EXECUTORS = ("processes", "ray", "serial")
 SECONDS_FIXED = 1.5
 SECONDS_PER_MEGAPIXEL_FRAME = 0.9
 BYTES_PER_PIXEL_FRAME = 1.0  # PNG frames + video + labels (3.5 MB for 48 frames at 320x240)
+#: The same without pixels (keypoint labels only): stage composition dominates.
+SECONDS_FIXED_LABELS = 0.5
+SECONDS_PER_LABELLED_FRAME = 0.008
+BYTES_PER_LABELLED_FRAME = 9_000
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -77,6 +81,13 @@ def estimate(cfg: DatasetConfig, plan: Plan) -> dict[str, float]:
     w, h = (int(v) for v in cfg.render.resolution.split("x"))
     mp_frames = w * h / 1e6 * cfg.render.frames
     clips = plan.clips
+    if "rgb" not in cfg.render.passes:  # labels only (the geometry backend): no pixels to make or store
+        per_clip, size = (
+            SECONDS_FIXED_LABELS + SECONDS_PER_LABELLED_FRAME * cfg.render.frames,
+            BYTES_PER_LABELLED_FRAME,
+        )
+        return {"clips": clips, "seconds_one_worker": round(clips * per_clip, 1),
+                "bytes": int(clips * cfg.render.frames * size)}  # fmt: skip
     return {
         "clips": clips,
         "seconds_one_worker": round(clips * (SECONDS_FIXED + SECONDS_PER_MEGAPIXEL_FRAME * mp_frames), 1),

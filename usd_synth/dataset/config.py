@@ -102,6 +102,9 @@ class MixesConfig(_Model):
     synthetic_mix: float = Field(0.2, ge=0, le=1, description="share blended real x synthetic")
     weights: list[float] | None = Field(None, min_length=1, description="weights drawn from (0 = source A)")
     weight_range: Interval = Field(default_factory=lambda: Interval(min=0.25, max=0.75))
+    class_weights: dict[str, float] | None = Field(
+        None, description="class -> the one weight of its blends (overrides weights/weight_range)"
+    )
     alignment: Literal["dtw", "linear"] = "dtw"
     quality: QualityConfig = Field(default_factory=QualityConfig)
     on_reject: Literal["fallback", "keep"] = Field(
@@ -117,6 +120,9 @@ class MixesConfig(_Model):
                 raise ValueError(f"weights must lie in [0, 1], got {w}")
         if not (self.weight_range.min >= 0 and self.weight_range.max <= 1):
             raise ValueError("weight_range must lie in [0, 1]")
+        for c, w in (self.class_weights or {}).items():
+            if not 0 <= w <= 1:
+                raise ValueError(f"class_weights.{c} must lie in [0, 1], got {w}")
         return self
 
 
@@ -199,6 +205,15 @@ class SplitConfig(_Model):
         return {s: getattr(self, s) for s in SPLITS if getattr(self, s) > 0}
 
 
+class EvaluationConfig(_Model):
+    """How ``usd-synth optimize --evaluator builtin`` scores a dataset (ignored by ``generate``)."""
+
+    held_out: float = Field(0.5, gt=0, lt=1, description="share of each class's real motions held out")
+    views: int = Field(4, ge=1, le=64, description="cameras each real motion is seen from")
+    seeds: int = Field(3, ge=1, le=20, description="classifier trainings averaged per score")
+    epochs: int = Field(150, ge=1, le=5000)
+
+
 class DatasetConfig(_Model):
     seed: int = Field(0, ge=0, le=2**31 - 1)
     classes: dict[str, ClassSpec] = Field(min_length=1)
@@ -213,6 +228,7 @@ class DatasetConfig(_Model):
     outputs: OutputsConfig = Field(default_factory=OutputsConfig)
     split: SplitConfig = Field(default_factory=SplitConfig)
     max_clips: int = Field(100_000, ge=1, le=10_000_000, description="refuse plans larger than this")
+    evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
 
     def fingerprint(self) -> str:
         """sha256 of the canonical JSON of the config: a folder made with another config is refused."""
@@ -285,6 +301,9 @@ def _other_problems(cfg: DatasetConfig, base: Path) -> list[str]:
         for side, name in (("key", a), ("value", b)):
             if name not in names:
                 out.append(f"variation.mirror.pairs.{a}: {side} {name!r} is not a class")
+    for name in cfg.mixes.class_weights or {}:
+        if name not in names:
+            out.append(f"mixes.class_weights.{name}: not a class")
     if cfg.real_counts is not None:
         if cfg.real_dataset is not None:
             out.append("real_counts: give real_dataset or real_counts, not both")
@@ -304,8 +323,11 @@ def _other_problems(cfg: DatasetConfig, base: Path) -> list[str]:
     for p in cfg.render.passes:
         if p not in ALL_PASSES:
             out.append(f"render.passes: unknown pass {p!r} (known: {', '.join(ALL_PASSES)})")
-    if "rgb" not in cfg.render.passes:
-        out.append("render.passes: rgb is needed (every layout holds video frames)")
+    pictured = [layout for layout in ("tao", "videos", "coco") if layout in cfg.outputs.layouts]
+    if pictured and "rgb" not in cfg.render.passes:
+        out.append(f"render.passes: rgb is needed for the layouts {', '.join(pictured)}")
+    if not pictured and "keypoints" not in cfg.render.passes:
+        out.append("render.passes: keypoints is needed when no layout holds images")
     w, h = (int(v) for v in cfg.render.resolution.split("x"))
     if not (8 <= w <= 8192 and 8 <= h <= 8192):
         out.append(f"render.resolution: must be between 8 and 8192 pixels a side, got {w}x{h}")

@@ -308,8 +308,11 @@ def plan_jobs(cfg: DatasetConfig, base: Path) -> Plan:
                 elif u_kind < cfg.mixes.real_mix + cfg.mixes.synthetic_mix and syns:
                     mix, partners = "synthetic-mix", [a, syns[int(picks[2]) % len(syns)]]
                 weight = None
+                class_weights = cfg.mixes.class_weights or {}
                 if mix != "single":
-                    if weights:
+                    if cname in class_weights:
+                        weight = float(class_weights[cname])
+                    elif weights:
                         weight = float(weights[int(u_weight * len(weights)) % len(weights)])
                     else:
                         lo, hi = cfg.mixes.weight_range.min, cfg.mixes.weight_range.max

@@ -77,7 +77,7 @@ render:
   frames: 48                 # clip length; shorter motions give shorter clips
   cameras_per_clip: 1        # views of each scene, one video each
   passes: [rgb, depth, instance, keypoints]
-  effects: null              # camera effects (noise, blur, exposure, compression), see docs/rendering.md
+  effects: null              # camera effects (noise, blur, exposure, compression), see docs/render.md
 
 outputs:
   # tao: tao/<class>/<video>/rgb/000000.png + tao/{train,val,test}.txt; videos: videos/<split>/<class>/*.mp4;

@@ -149,8 +149,11 @@ def render_clip(
     effects_cfg = load_effects(effects)
     renderer = get_renderer(backend)
     image_passes = tuple(p for p in passes if p in IMAGE_PASSES)
-    # labels use depth and instance masks for visibility: render them whenever labels are written
+    # labels use depth and instance masks for visibility: render them whenever labels are written (a
+    # backend without images, such as ``geometry``, labels from geometry alone and takes no image pass)
     render_passes = tuple(dict.fromkeys((*image_passes, "depth", "instance")))
+    if not getattr(renderer, "images", True):
+        render_passes = image_passes
     t_open = time.perf_counter()
     session = renderer.open(scene, camera, resolution, render_passes)
     timings = {"open": time.perf_counter() - t_open, "render": 0.0, "labels": 0.0, "write": 0.0}

@@ -427,6 +427,12 @@ def actor_labels(
             d = depth[r, cc].astype(np.float64)
             other = (instance[r, cc] != instance_id) & (d > 0) & (d < p_z[p_in] - edge_tolerance)
             occlusion = float(other.mean())
+    elif instance is None and p_in.any():
+        # no mask (a backend without images): the box of the projected mesh, clipped to the image
+        u, v = p_uv[p_in, 0], p_uv[p_in, 1]
+        x0, y0 = max(float(u.min()), -0.5), max(float(v.min()), -0.5)
+        x1, y1 = min(float(u.max()), camera.width - 0.5), min(float(v.max()), camera.height - 0.5)
+        bbox, area = _round([x0, y0, x1 - x0, y1 - y0], 2), int(round((x1 - x0) * (y1 - y0)))
 
     kp = [
         [None, None, 0] if not np.isfinite(uv[j]).all() else [*_round(uv[j]), int(j_vis[j])]
