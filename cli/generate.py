@@ -13,6 +13,8 @@ import click
 from .common import Command, output_option, overwrite_option, workers_option
 
 _PATH = click.Path(path_type=Path)
+#: Jobs listed by --dry-run (the counts above them cover every job).
+PLAN_LINES = 40
 
 
 def _table(title: str, rows: dict[str, dict[str, int]], columns: list[str]) -> list[str]:
@@ -55,6 +57,13 @@ def _print_plan(summary: dict) -> None:
         click.echo(line)
     for line in _table("mixes", summary["mixes"], ["real-mix", "synthetic-mix", "single"]):
         click.echo(line)
+    jobs = summary.get("plan", [])
+    for job in jobs[:PLAN_LINES]:
+        weight = f"w {job['weight']:.3f}" if job["weight"] is not None else ""
+        click.echo(f"job {job['id']}  {job['cls']:<14} {job['split']:<5} {job['mix']:<13} {weight:<7} "
+                   f"{'mirrored ' if job['mirrored'] else ''}{' + '.join(job['sources'])}")  # fmt: skip
+    if len(jobs) > PLAN_LINES:
+        click.echo(f"... and {len(jobs) - PLAN_LINES} more jobs")
     est = summary["estimate"]
     click.echo(
         f"{summary['jobs']} jobs, {summary['clips']} clips; estimate: "

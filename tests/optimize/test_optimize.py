@@ -205,3 +205,14 @@ def test_builtin_evaluator_on_a_micro_skeleton_config(tmp_path) -> None:
     manifests = [(tmp_path / "run" / h["dataset"] / "manifest.jsonl").read_text() for h in history]
     used = {s for text in manifests for line in text.splitlines() for s in json.loads(line)["sources"]}
     assert used and not used & held
+
+
+@pytest.mark.slow
+def test_builtin_evaluator_on_tiny_with_a_budget_of_3(tmp_path) -> None:
+    """The acceptance run: rendered clips of examples/tiny.yaml, their skeletons scored by the classifier."""
+    tiny = Path(__file__).resolve().parents[2] / "examples" / "tiny.yaml"
+    best = optimize(tiny, tmp_path / "run", "builtin", budget=3, workers=2)
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    assert len(history) == 3 and all(h["status"] == "ok" for h in history)
+    assert all(0 <= h["score"] <= 1 and 0 <= h["real_only_score"] <= 1 for h in history)
+    assert best["weight"] is not None and 0 <= best["real_only_score"] <= 1
