@@ -216,3 +216,41 @@ def test_builtin_evaluator_on_tiny_with_a_budget_of_3(tmp_path) -> None:
     assert len(history) == 3 and all(h["status"] == "ok" for h in history)
     assert all(0 <= h["score"] <= 1 and 0 <= h["real_only_score"] <= 1 for h in history)
     assert best["weight"] is not None and 0 <= best["real_only_score"] <= 1
+
+
+def test_two_parameters_through_a_module_evaluator(config, tmp_path) -> None:
+    best = optimize(config, tmp_path / "run", "module:tests.optimize.planted_module.score_2d", budget=16,
+                    params=["weight", "amplitude"], skip_generate=True)  # fmt: skip
+    assert abs(best["params"]["weight"] - 0.7) <= 0.15 and abs(best["params"]["amplitude"] - 0.3) <= 0.15, (
+        best
+    )
+
+
+def test_params_rewrite_the_config_and_per_class_weights_reach_the_plan(tmp_path) -> None:
+    from usd_synth.dataset.config import dataset_config
+    from usd_synth.dataset.plan import plan_jobs
+    from usd_synth.optimize.params import apply_params, make_space
+
+    cfg = dataset_config({
+        "classes": {c: {"sources": [{"builtin": c, "count": 4}]} for c in ("walk", "wave")},
+        "mixes": {"real_mix": 1.0, "synthetic_mix": 0.0}, "balance": {"target": 6},
+        "split": {"train": 1.0, "val": 0.0, "test": 0.0},
+    })  # fmt: skip
+    space = make_space(["weight"], True, list(cfg.classes))
+    assert [p.name for p in space] == ["weight.walk", "weight.wave"]
+    varied = apply_params(cfg, {"weight.walk": 0.2, "weight.wave": 0.9}, tmp_path)
+    jobs = plan_jobs(varied, tmp_path).jobs
+    assert {j.weight for j in jobs if j.cls == "walk"} == {0.2} and {
+        j.weight for j in jobs if j.cls == "wave"
+    } == {0.9}
+    v = apply_params(
+        cfg, {"weight": 0.4, "amplitude": 0.5, "tempo": 1.0, "noise": 0.0, "mirror": 0.3}, tmp_path
+    )
+    assert v.mixes.weight_range.min == v.mixes.weight_range.max == 0.4
+    assert v.variation.amplitude.probability == 1 and v.variation.amplitude.range.min == 0.75
+    assert v.variation.tempo.range.max == 1.3 and v.variation.noise.probability == 0
+    assert v.variation.mirror.probability == 0.3
+    assert apply_params(cfg, {"synthetic_share": 0.5}, tmp_path).balance.max_synthetic_per_class == 3
+    assert apply_params(cfg, {"synthetic_share": 0.0}, tmp_path).balance.max_synthetic_per_class == 1
+    with pytest.raises(UsdSynthError, match="per_class"):
+        make_space(["amplitude"], True, ["walk"])

@@ -131,6 +131,9 @@ def prepare_folder(out: Path, cfg: DatasetConfig, resume: bool, overwrite: bool)
     ``resume``."""
     if out.exists() and not out.is_dir():
         raise UsdSynthError("the output is a file, not a folder", out, field="out")
+    from usd_synth.fileio import check_output_dir
+
+    check_output_dir(out, overwrite=True, field="out")  # never /, the home or working folder, a bad name
     if out.is_dir() and any(out.iterdir()):
         info_path = out / DATASET_FILE
         same = False

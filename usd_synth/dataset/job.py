@@ -3,7 +3,7 @@
 
 :func:`run_job` is what every executor runs (a local process, a Ray worker, the calling thread); it depends
 only on its :class:`JobContext` and :class:`~usd_synth.dataset.plan.Job`, so the same job gives the same
-bytes anywhere. It works in ``DATASET/.work/<job id>/``, then:
+bytes anywhere. It works in ``DATASET/.work/<job id>-<pid>/``, then:
 
 1. loads (per-worker cached) and mirrors the source motions;
 2. blends them when the job is a mix (a blend the quality check rejects falls back to source A, or is kept
@@ -308,7 +308,9 @@ def run_job(ctx: JobContext, job: Job) -> dict[str, Any]:
     """
     t0 = time.perf_counter()
     out = Path(ctx.out)
-    work = out / WORK_DIR / job.id
+    # per process: a worker orphaned by a killed run may still finish this job while a resumed run redoes
+    # it; their staging must not mix (the files they move into place are the same bytes)
+    work = out / WORK_DIR / f"{job.id}-{os.getpid()}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     try:

@@ -53,6 +53,9 @@ def _key(params: dict[str, float], repeat: int, salt: str) -> str:
 def _prepare_run_dir(run_dir: Path, identity: dict[str, Any], resume: bool, overwrite: bool) -> None:
     if run_dir.exists() and not run_dir.is_dir():
         raise UsdSynthError("the run folder is a file", run_dir, field="out")
+    from usd_synth.fileio import check_output_dir
+
+    check_output_dir(run_dir, overwrite=True, field="out")  # never /, the home or working folder
     if run_dir.is_dir() and any(run_dir.iterdir()):
         try:
             same = json.loads((run_dir / RUN_FILE).read_text()).get("identity") == identity
