@@ -28,9 +28,11 @@ CONFIG = "classes:\n  wave: {sources: [{builtin: wave, count: 2}]}\n"
 
 def planted(opt: float, sigma: float = 0.01, counter: Path | None = None, sleep: float = 0.0) -> str:
     """A command printing {"score": 0.8 - 1.5 (w - opt)^2 + noise}; each finished evaluation appends a line to
-    ``counter``."""
+    ``counter``. The noise is seeded by the weight and ``opt`` (same weight, same score) so that the test
+    gives the same verdict on every run; across weights it is independent Gaussian noise."""
     code = (
         "import json, random, sys, time; w = float(sys.argv[1]); "
+        f"random.seed(round(w * 1e4) * 1000 + round({opt} * 100)); "
         f"time.sleep({sleep}); "
         f"s = 0.8 - 1.5 * (w - {opt}) ** 2 + random.gauss(0, {sigma}); "
         + (f"open({str(counter)!r}, 'a').write(sys.argv[1] + '\\n'); " if counter else "")

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from usd_synth.compose.config import SceneConfig
+from usd_synth.compose.config import Range, SceneConfig
 from usd_synth.errors import UsdSynthError
 
 SPLITS = ("train", "val", "test")
@@ -44,17 +44,8 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Interval(_Model):
-    """A closed interval a value is drawn from uniformly."""
-
-    min: float
-    max: float
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Interval:
-        if self.min > self.max:
-            raise ValueError(f"min ({self.min}) must not exceed max ({self.max})")
-        return self
+#: A closed interval a value is drawn from uniformly: the scene schema's own range type (one concept).
+Interval = Range
 
 
 class SourceSpec(_Model):
