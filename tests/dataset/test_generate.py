@@ -201,3 +201,33 @@ def test_bad_executor_and_workers_are_refused_before_writing(tmp_path) -> None:
     with pytest.raises(UsdSynthError, match="workers"):
         generate(dataset_config(MICRO), tmp_path / "b", workers=0)
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_a_damaged_job_that_fails_on_resume_leaves_the_manifest(made, tmp_path, monkeypatch) -> None:
+    import usd_synth.dataset.job as job_mod
+
+    out, _ = made
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    victim = rows_of(copy)[0]
+    video = copy / next(rel for rel in victim["files"] if rel.endswith(".mp4"))
+    video.write_bytes(b"truncated")
+    real = job_mod.job_motion
+
+    def flaky(ctx, job, rng):
+        if job.id == victim["job"]:
+            raise RuntimeError("planted failure")
+        return real(ctx, job, rng)
+
+    monkeypatch.setattr(job_mod, "job_motion", flaky)
+    summary = generate(dataset_config(MICRO), copy, executor="serial", resume=True)
+    assert [f["job"] for f in summary["failed"]] == [victim["job"]] and not summary["complete"]
+    assert victim["id"] not in {r["id"] for r in rows_of(copy)}  # no row whose files do not verify
+    for r in rows_of(copy):
+        assert all(sha256_file(copy / rel) == h for rel, h in r["files"].items())
+
+
+def test_an_address_without_ray_is_refused_before_writing(tmp_path) -> None:
+    with pytest.raises(UsdSynthError, match="address"):
+        generate(dataset_config(MICRO), tmp_path / "a", executor="processes", address="auto")
+    assert not (tmp_path / "a").exists()

@@ -176,12 +176,21 @@ def verified(out: Path, jid: str) -> dict[str, Any] | None:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def make_run_executor(kind: str, workers: int, address: str | None = None):
-    """An executor of ``kind`` (``processes``, ``ray`` or ``serial``) with ``workers`` workers."""
+def check_executor(kind: str, address: str | None = None) -> None:
+    """Refuse an unknown executor, an address without Ray, or a missing Ray, before anything is written."""
+    import importlib.util
+
     if kind not in EXECUTORS:
         raise UsdSynthError(f"executor must be one of {', '.join(EXECUTORS)}, got {kind!r}", field="executor")
     if address is not None and kind != "ray":
         raise UsdSynthError("address is for the ray executor", field="address", mentions=("executor",))
+    if kind == "ray" and importlib.util.find_spec("ray") is None:
+        raise UsdSynthError("the ray executor needs Ray: pip install 'usd-synth[ray]'", field="executor")
+
+
+def make_run_executor(kind: str, workers: int, address: str | None = None):
+    """An executor of ``kind`` (``processes``, ``ray`` or ``serial``) with ``workers`` workers."""
+    check_executor(kind, address)
     if kind == "ray":
         from usd_synth.ray_executor import RayExecutor
 
@@ -355,10 +364,7 @@ def generate(
     if dry_run:
         summary["plan"] = [j.to_dict() for j in plan.jobs]
         return summary
-    if executor not in EXECUTORS:
-        raise UsdSynthError(
-            f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}", field="executor"
-        )
+    check_executor(executor, address)
     # 2. the folder
     out = Path(out)
     from usd_synth.output_limits import check_disk
@@ -371,6 +377,8 @@ def generate(
     (out / JOBS_DIR).mkdir(exist_ok=True)
     todo = [j for j in plan.jobs if not (resume and verified(out, j.id))]
     skipped = len(plan.jobs) - len(todo)
+    for job in todo:  # an unverified record must not reach the manifest if its job now fails
+        record_path(out, job.id).unlink(missing_ok=True)
     # 3. run
     ctx = JobContext.make(cfg, out.resolve(), plan.sources)
     with make_run_executor(executor, workers, address) as ex:
