@@ -124,6 +124,8 @@ def job_motion(ctx: JobContext, job: Job, rng: np.random.Generator):
             record.update(mix="single", mix_planned=job.mix, rejected_blend=quality.get("reasons", []))
         else:
             motion = mixed
+            if quality.get("rejected"):  # kept on request, and marked
+                record["rejected_blend"] = quality.get("reasons", [])
     # 3. variation and window
     values = sample_variation(cfg.variation, rng)
     noise_rng = rng_for(job.seed, "job-noise")
