@@ -41,7 +41,11 @@ def write_plot(path: Path, history: list[dict], best: dict[str, Any]) -> Path:
     if by_weight:
         ax.set_xlim(-0.02, 1.02)
     ax.set_ylabel("score")
-    ax.set_title(f"{len(history)} evaluations ({len(failed)} failed)")
+    others = sorted({k for h in history for k in h["params"] if k != "weight"} if by_weight else set())
+    title = f"{len(history)} evaluations ({len(failed)} failed)"
+    if others:  # the other searched parameters vary along this axis too
+        title += f"; also searched: {', '.join(others)} (see history.json)"
+    ax.set_title(title, fontsize=10 if others else None)
     ax.grid(alpha=0.3)
     if ok or best.get("real_only_score") is not None:
         ax.legend(loc="best", fontsize=8)
