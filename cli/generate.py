@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
 
-from .common import Command, output_option, overwrite_option, workers_option
+from .common import Command, output_option, overwrite_option, progress_callback, workers_option
 
 _PATH = click.Path(path_type=Path)
 #: Jobs listed by --dry-run (the counts above them cover every job).
@@ -22,28 +19,6 @@ def _table(title: str, rows: dict[str, dict[str, int]], columns: list[str]) -> l
     for name, counts in rows.items():
         lines.append(f"{name:<18}" + "".join(f"{counts.get(c, 0):>15}" for c in columns))
     return lines
-
-
-@contextlib.contextmanager
-def _job_progress() -> Iterator[Callable[[int, int], None]]:
-    """A bar over jobs with position, rate and ETA on a terminal; a no-op otherwise."""
-    if not sys.stderr.isatty():
-        yield lambda done, total: None
-        return
-    t0 = time.monotonic()
-
-    def rate(done: int | None) -> str:
-        elapsed = time.monotonic() - t0
-        return f"{done / elapsed * 60:.1f} jobs/min" if done and elapsed > 0 else ""
-
-    with click.progressbar(length=1, label="jobs", file=sys.stderr, show_pos=True, show_eta=True,
-                           item_show_func=rate) as bar:  # fmt: skip
-
-        def update(done: int, total: int) -> None:
-            bar.length = total
-            bar.update(done - bar.pos, current_item=done)
-
-        yield update
 
 
 def _print_plan(summary: dict) -> None:
@@ -90,7 +65,7 @@ def generate(config, out, workers, executor, address, resume, max_failures, dry_
     if out is None and not dry_run:
         raise UsdSynthError("out: an output folder is needed (or pass dry_run)", field="out",
                             mentions=("dry_run",))  # fmt: skip
-    with _job_progress() as update:
+    with progress_callback("jobs", rate_unit="jobs") as update:
         summary = build(config, out, workers=workers, executor=executor, address=address, resume=resume,
                         overwrite=overwrite, max_failures=max_failures, dry_run=dry_run,
                         progress=update)  # fmt: skip

@@ -104,6 +104,13 @@ class PoolExecutor:
         self.close()
 
 
+def check_workers(workers: object) -> int:
+    """``workers`` as a whole number of at least 1 (booleans refused), or a one-line error naming it."""
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise UsdSynthError(f"workers must be a whole number of at least 1, got {workers!r}", field="workers")
+    return workers
+
+
 def make_executor(
     workers: int = 1, kind: str = "threads", name: str = "usd-synth"
 ) -> SerialExecutor | PoolExecutor:
@@ -113,8 +120,7 @@ def make_executor(
     """
     if kind not in EXECUTOR_KINDS:
         raise UsdSynthError(f"executor must be one of {', '.join(EXECUTOR_KINDS)}, got {kind!r}")
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise UsdSynthError(f"workers must be a whole number of at least 1, got {workers!r}")
+    check_workers(workers)
     if workers == 1 or kind == "serial":
         return SerialExecutor()
     return PoolExecutor(workers, kind, name)

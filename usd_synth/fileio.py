@@ -232,6 +232,18 @@ def atomic_path(target: str | Path, field: str | None = None) -> Iterator[Path]:
         yield tmp
 
 
+def write_json(path: str | Path, data, indent: int | None = 1) -> Path:
+    """Write ``data`` as JSON to ``path`` atomically (parent folders made); the records, manifests and
+    summaries that a resumed run reads back must never be half-written."""
+    import json
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=indent) + "\n")
+    return path
+
+
 @contextlib.contextmanager
 def atomic_paths(targets: Sequence[str | Path], field: str | None = None) -> Iterator[list[Path]]:
     """Several files that belong together, written in one temporary folder beside the first target and

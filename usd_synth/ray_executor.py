@@ -35,12 +35,10 @@ class RayExecutor:
     """Runs each call as a Ray task of one CPU; futures are :class:`concurrent.futures.Future` s."""
 
     def __init__(self, workers: int, address: str | None = None) -> None:
-        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-            raise UsdSynthError(
-                f"workers must be a whole number of at least 1, got {workers!r}", field="workers"
-            )
+        from usd_synth.executors import check_workers
+
+        self.workers = check_workers(workers)
         ray = _import_ray()
-        self.workers = workers
         self._ray = ray
         self._started = False
         self._remotes: dict[Callable, Any] = {}

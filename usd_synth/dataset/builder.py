@@ -38,6 +38,8 @@ from usd_synth.dataset.job import (
 )
 from usd_synth.dataset.plan import Plan, plan_jobs
 from usd_synth.errors import UsdSynthError
+from usd_synth.executors import check_workers
+from usd_synth.fileio import write_json
 
 DATASET_FILE = "dataset.json"
 MANIFEST = "manifest.jsonl"
@@ -116,14 +118,6 @@ def describe_plan(cfg: DatasetConfig, plan: Plan) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------------------
 # 2. the folder
 # ---------------------------------------------------------------------------------------------------------
-
-
-def _write_json(path: Path, data: Any) -> None:
-    from usd_synth.fileio import atomic_path
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=1) + "\n")
 
 
 def prepare_folder(out: Path, cfg: DatasetConfig, resume: bool, overwrite: bool) -> None:
@@ -309,7 +303,7 @@ def assemble(out: Path, cfg: DatasetConfig, plan: Plan, summary: dict[str, Any])
     for split in SPLITS:
         split_rows = [r for r in rows if r["split"] == split]
         if "coco" in layouts:
-            _write_json(out / "coco" / f"{split}.json", _coco_for_split(out, split_rows))
+            write_json(out / "coco" / f"{split}.json", _coco_for_split(out, split_rows))
         if "tao" in layouts:
             path = out / "tao" / f"{split}.txt"
             with atomic_path(path) as tmp:
@@ -351,15 +345,15 @@ def generate(
         cfg, root = config, Path(base) if base is not None else Path.cwd()
     else:
         cfg, root, config_name = load_dataset_config(config), config_base(config), Path(config).name
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise UsdSynthError(f"workers must be a whole number of at least 1, got {workers!r}", field="workers")
+    check_workers(workers)
     if max_failures is not None and max_failures < 0:
         raise UsdSynthError("max_failures must be at least 0", field="max_failures")
     # 1. plan
     plan = plan_jobs(cfg, root)
     check_sources(plan)
     described = describe_plan(cfg, plan)
-    summary: dict[str, Any] = {"config": config_name, "fingerprint": cfg.fingerprint(), "seed": cfg.seed,
+    fingerprint = cfg.fingerprint()
+    summary: dict[str, Any] = {"config": config_name, "fingerprint": fingerprint, "seed": cfg.seed,
                                **described}  # fmt: skip
     if dry_run:
         summary["plan"] = [j.to_dict() for j in plan.jobs]
@@ -371,7 +365,7 @@ def generate(
 
     check_disk(out, described["estimate"]["bytes"])
     prepare_folder(out, cfg, resume, overwrite)
-    _write_json(out / DATASET_FILE, {"fingerprint": cfg.fingerprint(), "config": cfg.model_dump(mode="json"),
+    write_json(out / DATASET_FILE, {"fingerprint": fingerprint, "config": cfg.model_dump(mode="json"),
                                      "complete": False})  # fmt: skip
     (out / FAILURES).unlink(missing_ok=True)
     (out / JOBS_DIR).mkdir(exist_ok=True)
@@ -390,7 +384,7 @@ def generate(
     complete = len(rows) == plan.clips
     summary["complete"] = complete
     summary["clips_in_manifest"] = len(rows)
-    _write_json(out / DATASET_FILE, {"fingerprint": cfg.fingerprint(), "config": cfg.model_dump(mode="json"),
+    write_json(out / DATASET_FILE, {"fingerprint": fingerprint, "config": cfg.model_dump(mode="json"),
                                      "complete": complete, "summary": summary})  # fmt: skip
     shutil.rmtree(out / WORK_DIR, ignore_errors=True)
     if max_failures is not None and len(failures) > max_failures:

@@ -332,10 +332,9 @@ def run_job(ctx: JobContext, job: Job) -> dict[str, Any]:
         _move_into_place(staging, out, {r: h for row in rows for r, h in row["files"].items()})
         seconds = round(time.perf_counter() - t0, 3)
         result = {"job": job.id, "rows": rows, "timing": {"seconds": seconds}}
-        from usd_synth.fileio import atomic_path
+        from usd_synth.fileio import write_json
 
-        with atomic_path(record_path(out, job.id)) as tmp:
-            tmp.write_text(json.dumps(result, indent=1))
+        write_json(record_path(out, job.id), result)
         return result
     except Exception as exc:  # noqa: BLE001 - recorded, the run goes on (--max-failures stops it)
         message = " ".join(str(exc).split())[:500] or type(exc).__name__

@@ -27,6 +27,7 @@ from typing import Any
 
 from usd_synth.dataset.config import DatasetConfig, config_base, load_dataset_config
 from usd_synth.errors import UsdSynthError
+from usd_synth.fileio import write_json
 from usd_synth.optimize.evaluators import EvalRequest, EvaluationFailed, make_evaluator
 from usd_synth.optimize.params import apply_params, make_space
 from usd_synth.optimize.search import make_search
@@ -34,14 +35,6 @@ from usd_synth.optimize.search import make_search
 RUN_FILE = "run.json"
 HISTORY = "history.json"
 BEST = "best.json"
-
-
-def _write_json(path: Path, data: Any) -> None:
-    from usd_synth.fileio import atomic_path
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=1) + "\n")
 
 
 def _key(params: dict[str, float], repeat: int, salt: str) -> str:
@@ -165,7 +158,7 @@ def optimize(
     identity = {"config": cfg.fingerprint(), "evaluator": evaluator, "search": search, "seed": seed,
                 "space": [p.name for p in space], "skip_generate": skip_generate}  # fmt: skip
     _prepare_run_dir(run_dir, identity, resume, overwrite)
-    _write_json(run_dir / RUN_FILE, {"identity": identity, "budget": budget, "config": str(config)})
+    write_json(run_dir / RUN_FILE, {"identity": identity, "budget": budget, "config": str(config)})
     history: list[dict] = []
     if resume and (run_dir / HISTORY).is_file():
         history = json.loads((run_dir / HISTORY).read_text())
@@ -189,9 +182,9 @@ def optimize(
             entry = _evaluate_one(ev, cfg, gen_cfg, base, run_dir, proposal, key, len(history) + 1,
                                   skip_generate, options)  # fmt: skip
             if entry["status"] == "ok":
-                _write_json(cached, entry)
+                write_json(cached, entry)
         history.append(entry)
-        _write_json(run_dir / HISTORY, history)
+        write_json(run_dir / HISTORY, history)
         if progress is not None:
             progress(len(history), budget, entry)
         if entry["status"] != "ok" and not keep_going:
@@ -201,7 +194,7 @@ def optimize(
     # the outputs
     best = best_record(searcher, history)
     best["reused_evaluations"] = reused
-    _write_json(run_dir / BEST, best)
+    write_json(run_dir / BEST, best)
     from usd_synth.optimize.report import write_plot, write_report
 
     write_plot(run_dir / "search.png", history, best)
