@@ -227,3 +227,24 @@ def test_msaa_setting(tmp_path, monkeypatch):
     finally:
         s.close()
         s.close()  # idempotent
+
+
+def test_ids_from_the_colour_pass_equal_the_flat_id_pass(scene, session):
+    """With a colour pass, instance ids come out of its alpha channel (one pass for colour, depth and
+    ids); without one, from the flat id pass. Both must give the same masks and depth."""
+    assert session._ids_in_alpha
+    flat = _session(scene, passes=("depth", "instance"))
+    try:
+        assert not flat._ids_in_alpha
+        for frame in (0, 30):
+            a, b = session.render(frame), flat.render(frame)
+            assert (a["instance"] == b["instance"]).mean() >= 0.999
+            for actor in (p for p in session.instances if p.startswith("/World/Actors/")):
+                iid = session.instances[actor].instance_id
+                ma, mb = a["instance"] == iid, b["instance"] == iid
+                assert ma.sum() > 100 and (ma ^ mb).sum() <= 0.002 * ma.sum()
+            both = (a["depth"] > 0) & (b["depth"] > 0)
+            diff = np.abs(a["depth"] - b["depth"])[both]
+            assert both.mean() > 0.99 and np.quantile(diff, 0.999) < 1e-3 and diff.max() < 0.01
+    finally:
+        flat.close()

@@ -102,6 +102,7 @@ class Part:
     material: Material
     texcoords: np.ndarray | None = None  # (N, 2) float32, transformed by the material
     gather: np.ndarray | None = None  # (N,) int64 index into the mesh's points (skinned parts)
+    instance_ids: np.ndarray | None = None  # (N,) the instance id of each vertex (set by a backend)
 
 
 @dataclass

@@ -3,21 +3,27 @@
 How a stage becomes pixels:
 
 - the stage is read once into a :class:`~usd_synth.render.scene_reader.SceneDescription`; static parts are
-  uploaded once, merged by material for the colour pass (a room is a dozen draw calls) and as one flat
-  mesh per instance for the id pass;
+  uploaded once, merged by material (a room is a dozen draw calls), drawn after the actors and smallest
+  first, so that the depth test spares the shading of most hidden surfaces;
 - each frame, the actors are skinned with the project's Warp LBS kernel (UsdSkel's joint transforms) and
   only their vertex buffers are rewritten (``glBufferSubData`` on the primitives' interleaved
-  position/normal/uv buffer): no node or buffer is rebuilt (about 1 ms a frame for one actor);
+  position/normal/uv/id buffer): no node or buffer is rebuilt (about 1 ms a frame for one actor);
 - the camera is :func:`usd_synth.render.camera.camera_model` (USD's camera in OpenCV terms) turned into a
   ``pyrender.IntrinsicsCamera``. pyrender puts pixel centres at half-integers, ours are at integers, so
   its principal point is ours plus half a pixel;
-- the colour pass uses pyrender's PBR shader (its 3x3 PCF shadow filter replaced by one bilinear
-  compare) with shadows from the key light; see :meth:`PyrenderSession._add_lights` for how USD lights
-  become at most three rasterizer lights and an auto-exposure. Multisampling is off by default
+- the colour pass uses usd-synth's own shaders (``shaders/mesh.vert``, ``shaders/mesh.frag``: Lambert plus
+  a GGX-shaped highlight, one bilinear shadow compare, gamma 2) in place of pyrender's PBR pair, which
+  cost about twice as much on a CPU rasterizer, with shadows from the key light; see
+  :meth:`PyrenderSession._add_lights` for how USD lights become at most three rasterizer lights and an
+  auto-exposure. pyrender's programs are handed out by a cache that skips uniforms a program already
+  holds (pyrender sets every light again for each primitive). Multisampling is off by default
   (``USD_SYNTH_MSAA=4`` turns it on): on Mesa's llvmpipe 4 samples double the cost of a frame;
-- depth, instance and semantic ids come from one flat pass (``RenderFlags.SEG``) with multisampling off,
-  so every pixel holds exactly one instance's id (colour = id in two bytes) and the depth of the surface
-  at the pixel centre; the semantic mask is a table look-up of the instance mask;
+- depth and instance ids come out of the same colour pass: each vertex carries its instance id, the
+  fragment shader writes it to the alpha channel, so every pixel holds exactly one instance's id and the
+  depth of the surface at the pixel centre. Where that cannot work (no colour pass, ids above 255,
+  a semi-transparent material, multisampling) a flat id pass (``RenderFlags.SEG``, colour = id in two
+  bytes) over one flat mesh per instance does it instead. The semantic mask is a table look-up of the
+  instance mask;
 - normals (optional) are derived from the depth map (camera-space cross products, then to world);
 - actors are posed at the nearest frame of a fractional time code; the camera at the exact time.
 
@@ -28,6 +34,7 @@ the user set it, and a context that cannot start is a :class:`UsdSynthError` nam
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import itertools
 import logging
@@ -63,28 +70,15 @@ _GL_HELP = (
 )
 
 
-#: pyrender's shadow filter: 3x3 PCF of bilinear compares (36 shadow-map reads a pixel) ...
-_PCF_3X3 = """    float result = 0.0;
-    for(int x=-1; x<=1; x++){
-        for(int y=-1; y<=1; y++){
-            vec2 off = vec2(x,y)/size;
-            result += texture2DShadowLerp(depths, size, uv+off, compare);
-        }
-    }
-    return result/9.0;"""
-#: ... ours: one bilinear compare (4 reads); at training resolutions the difference is not visible.
-_PCF_1 = "    return texture2DShadowLerp(depths, size, uv, compare);"
-
-
-def _patch_mesh_frag(frag: str) -> str:
-    if _PCF_3X3 not in frag:  # another pyrender: keep its shader
-        log.info("pyrender's mesh.frag differs from 0.1.45's: its shadow filter is kept")
-    return frag.replace(_PCF_3X3, _PCF_1)
+#: usd-synth's colour-pass shaders (``mesh.vert``, ``mesh.frag``): pyrender's inputs and uniforms, a
+#: cheaper model of light (see the comments at the top of each file).
+SHADERS = Path(__file__).with_name("shaders")
 
 
 @functools.cache
 def _shader_dir() -> str:
-    """pyrender's shaders, with the cheaper shadow filter, in a folder that lives as long as the process."""
+    """pyrender's shaders with usd-synth's colour-pass pair in their place, in a folder that lives as long
+    as the process (pyrender's program cache reads shaders by file name from one folder)."""
     import atexit
     import shutil
     import tempfile
@@ -94,11 +88,43 @@ def _shader_dir() -> str:
     src = Path(pyrender.__file__).parent / "shaders"
     dst = Path(tempfile.mkdtemp(prefix="usd-synth-shaders-"))
     atexit.register(shutil.rmtree, dst, True)
-    for f in src.iterdir():
-        if f.is_file():
-            shutil.copy(f, dst / f.name)
-    (dst / "mesh.frag").write_text(_patch_mesh_frag((src / "mesh.frag").read_text()))
+    for folder in (src, SHADERS):
+        for f in folder.iterdir():
+            if f.is_file() and f.suffix in (".vert", ".frag", ".geom"):
+                shutil.copy(f, dst / f.name)
     return str(dst)
+
+
+@functools.cache
+def _program_cache_class():
+    """pyrender's shader program cache, handing out programs that skip uniforms they already hold.
+
+    pyrender sets every light's uniforms and the camera's again for each primitive it draws (about 280
+    calls a frame for a room and an actor), each a location look-up and a PyOpenGL call; most carry the
+    value the program holds already. A GL program keeps its uniforms until they are set again, so
+    remembering the last value set per program is exact."""
+    from pyrender.shader_program import ShaderProgram, ShaderProgramCache
+
+    class HeldUniformsProgram(ShaderProgram):
+        def set_uniform(self, name, value, unsigned=False):
+            held = self.__dict__.setdefault("_usd_synth_held", {})
+            if isinstance(value, np.ndarray):
+                key = (value.dtype.str, value.shape, value.tobytes(), unsigned)
+            else:
+                key = (type(value), value, unsigned)
+            if held.get(name) == key:
+                return
+            held[name] = key
+            super().set_uniform(name, value, unsigned)
+
+    class HeldUniformsCache(ShaderProgramCache):
+        def get_program(self, *args, **kwargs):
+            program = super().get_program(*args, **kwargs)
+            if type(program) is ShaderProgram:  # made just now by pyrender: give it the held values
+                program.__class__ = HeldUniformsProgram
+            return program
+
+    return HeldUniformsCache
 
 
 def _msaa_setting(msaa: int | None) -> int:
@@ -229,9 +255,7 @@ class PyrenderSession:
             raise
 
     def _setup(self) -> None:
-        from pyrender.shader_program import ShaderProgramCache
-
-        self._renderer._renderer._program_cache = ShaderProgramCache(shader_dir=_shader_dir())
+        self._renderer._renderer._program_cache = _program_cache_class()(shader_dir=_shader_dir())
         self._build_scene()
         self._skinner = None
         if self.desc.skin_targets:
@@ -284,6 +308,7 @@ class PyrenderSession:
             positions=part.positions,
             normals=part.normals,
             texcoord_0=texcoords,
+            color_0=_id_vertex_colors(part.instance_ids),
             indices=part.indices,
             material=mat,
         )
@@ -298,40 +323,72 @@ class PyrenderSession:
         return node
 
     def _build_scene(self) -> None:
-        """One scene holding the colour geometry (static parts merged by material, so a room is a dozen
-        draw calls) and, hidden in the colour pass, one flat mesh per static instance for the id pass.
-        (pyrender drops from its context whatever a rendered scene lacks, so both live in one scene.)"""
+        """One scene holding the colour geometry, static parts merged by material (a room is a dozen draw
+        calls). Instance ids reach the pixels in one of two ways:
+
+        - in the colour pass (when it is rendered anyway): every vertex carries its instance id in
+          ``color_0`` and the fragment shader writes it to the alpha channel, so one pass gives colour,
+          depth and ids. That needs ids up to 255, opaque materials only (a blended surface would blend
+          the id) and no multisampling (a resolved edge pixel would average two ids);
+        - otherwise in a flat id pass (``RenderFlags.SEG``) over one flat mesh per static instance, hidden
+          in the colour pass (pyrender drops from its context whatever a rendered scene lacks, so both
+          live in one scene)."""
         pr = self._pr
         self.scene = pr.Scene(bg_color=(0.0, 0.0, 0.0, 1.0), ambient_light=(0.3, 0.3, 0.3))
         self._node_numbers = itertools.count()
+        self._ids_in_alpha = self._can_draw_ids_in_alpha()
         materials: dict = {}
         self._seg_map = {}
         self._seg_only: list = []
         flat = pr.MetallicRoughnessMaterial(baseColorFactor=(1, 1, 1, 1), doubleSided=True)
-        static_parts = [p for obj in self.desc.statics for p in obj.parts]
+        # drawn front to back as far as a fixed order can (a CPU rasterizer skips the shading of what the
+        # depth test rejects): the actors first, then the static parts, small ones before large ones
+        # (props before the room's shell); pyrender keeps the order nodes were added in (equal poses)
+        self._skinned = []  # (SkinnedObject, merged parts, [primitive ...])
+        for obj in self.desc.skinned:
+            parts = merge_parts([self._with_ids(p, obj.path) for p in obj.parts])
+            prims = [self._primitive(p, materials) for p in parts]
+            node = self._add(pr.Mesh(prims))
+            self._seg_map[node] = self._id_color(self.instances[obj.path].instance_id)
+            self._skinned.append((obj, parts, prims))
+        static_parts = [self._with_ids(p, obj.path) for obj in self.desc.statics for p in obj.parts]
         if static_parts:
-            self._add(pr.Mesh([self._primitive(p, materials) for p in merge_parts(static_parts)]))
-        for obj in self.desc.statics:
+            merged = sorted(merge_parts(static_parts), key=_extent)
+            self._add(pr.Mesh([self._primitive(p, materials) for p in merged]))
+        for obj in () if self._ids_in_alpha else self.desc.statics:
             whole = merge_parts(obj.parts, by_material=False)[0]
             mesh = pr.Mesh([pr.Primitive(positions=whole.positions, indices=whole.indices, material=flat)])
             mesh.is_visible = False
             node = self._add(mesh)
             self._seg_map[node] = self._id_color(self.instances[obj.path].instance_id)
             self._seg_only.append(mesh)
-        self._skinned = []  # (SkinnedObject, merged parts, [primitive ...])
-        for obj in self.desc.skinned:
-            parts = merge_parts(obj.parts)
-            prims = [self._primitive(p, materials) for p in parts]
-            node = self._add(pr.Mesh(prims))
-            self._seg_map[node] = self._id_color(self.instances[obj.path].instance_id)
-            self._skinned.append((obj, parts, prims))
         self._add_lights()
+        if self._ids_in_alpha:  # the background's id is 0
+            self.scene.bg_color = np.array([*self.scene.bg_color[:3], 0.0])
         self._cam_node = self._add(pr.IntrinsicsCamera(1, 1, 0, 0), pose=np.eye(4))
         # upload everything and compile the shaders once, so that frames do not pay for it; the first
         # render also makes the framebuffer, with ``msaa`` samples a pixel
         with _framebuffer_samples(self.msaa):
             self._renderer.render(self.scene, flags=self._rgb_flags())
-        self._render_ids()
+        if not self._ids_in_alpha:
+            self._render_ids()
+
+    def _can_draw_ids_in_alpha(self) -> bool:
+        """Whether the colour pass can carry the instance ids (see :meth:`_build_scene`)."""
+        wants_ids = any(p in self.passes for p in ("depth", "instance", "semantic", "normals"))
+        if not (wants_ids and "rgb" in self.passes and self.msaa == 0):
+            return False
+        if max((i.instance_id for i in self.instances.values()), default=0) > 255:
+            return False
+        objects = [*self.desc.statics, *self.desc.skinned]
+        return all(part.material.opacity >= 1.0 for obj in objects for part in obj.parts)
+
+    def _with_ids(self, part, path: str):
+        """``part`` with its vertices' instance id, when the colour pass carries ids."""
+        if not self._ids_in_alpha:
+            return part
+        ids = np.full(len(part.positions), self.instances[path].instance_id, np.uint16)
+        return dataclasses.replace(part, instance_ids=ids)
 
     def _render_ids(self):
         from OpenGL import GL
@@ -461,6 +518,8 @@ class PyrenderSession:
                 cols = [pts[part.gather], nrm[part.gather]]
                 if prim.texcoord_0 is not None:
                     cols.append(prim.texcoord_0)
+                if prim.color_0 is not None:  # the instance ids (pyrender's attribute order)
+                    cols.append(prim.color_0)
                 data = np.ascontiguousarray(np.hstack(cols), dtype=np.float32)
                 GL.glBindBuffer(GL.GL_ARRAY_BUFFER, prim._buffers[0])
                 GL.glBufferSubData(GL.GL_ARRAY_BUFFER, 0, data.nbytes, data)
@@ -487,13 +546,19 @@ class PyrenderSession:
         self._set_camera(cam)
         t0 = _time.perf_counter()
         out: dict[str, np.ndarray] = {}
-        if "rgb" in self.passes:
+        if self._ids_in_alpha:
+            flags = self._rgb_flags() | self._pr.RenderFlags.RGBA
+            color, depth = self._renderer.render(self.scene, flags=flags)
+            out["rgb"] = np.ascontiguousarray(color[..., :3])
+            ids = color[..., 3].astype(np.uint16)
+        elif "rgb" in self.passes:
             color, _ = self._renderer.render(self.scene, flags=self._rgb_flags())
             out["rgb"] = np.ascontiguousarray(color[..., :3])
         if any(p in self.passes for p in ("depth", "instance", "semantic", "normals")):
-            seg, depth = self._render_ids()
+            if not self._ids_in_alpha:
+                seg, depth = self._render_ids()
+                ids = seg[..., 0].astype(np.uint16) | (seg[..., 1].astype(np.uint16) << 8)
             depth = depth.astype(np.float32)
-            ids = seg[..., 0].astype(np.uint16) | (seg[..., 1].astype(np.uint16) << 8)
             ids[depth <= 0] = 0
             if "depth" in self.passes:
                 out["depth"] = depth
@@ -558,6 +623,7 @@ def merge_parts(parts: list, by_material: bool = True) -> list:
         offsets = np.cumsum([0] + [len(p.positions) for p in group])
         has_uv = all(p.texcoords is not None for p in group)
         has_gather = all(p.gather is not None for p in group)
+        has_ids = all(p.instance_ids is not None for p in group)
         out.append(
             Part(
                 positions=np.concatenate([p.positions for p in group]),
@@ -568,8 +634,25 @@ def merge_parts(parts: list, by_material: bool = True) -> list:
                 material=group[0].material,
                 texcoords=np.concatenate([p.texcoords for p in group]) if has_uv else None,
                 gather=np.concatenate([p.gather for p in group]) if has_gather else None,
+                instance_ids=np.concatenate([p.instance_ids for p in group]) if has_ids else None,
             )
         )
+    return out
+
+
+def _extent(part) -> float:
+    """The diagonal of a part's bounding box, metres."""
+    return float(np.linalg.norm(np.ptp(part.positions, axis=0))) if len(part.positions) else 0.0
+
+
+def _id_vertex_colors(ids: np.ndarray | None) -> np.ndarray | None:
+    """Per-vertex instance ids (0..255) as the ``color_0`` attribute the colour-pass shader writes to
+    alpha: red = id / 255 (exact in an 8-bit channel), alpha 1 (pyrender sorts alpha < 1 as transparent)."""
+    if ids is None:
+        return None
+    out = np.zeros((len(ids), 4), np.float32)
+    out[:, 0] = ids.astype(np.float32) / 255.0
+    out[:, 3] = 1.0
     return out
 
 
