@@ -2,11 +2,11 @@
 
 Prints JSON: frames per second of the frame loop (start-up excluded: reading the stage, the GL context,
 uploading the scene and compiling the shaders are reported apart), and where a frame's time goes:
-skinning (Warp LBS), upload (rewriting the actor's vertex buffers), rendering (the colour pass with
-shadows and the flat id pass), labels (``frame_labels``: keypoints, boxes, visibility) and encoding
-(``ClipWriter``: PNG frames, H.264, labels.json, COCO, contact sheet). The goal is 25 frames/s on a
-2-core CPU (Mesa llvmpipe through EGL). The machine's load average is printed too: other work on the
-cores slows the rasterizer's threads.
+skinning (Warp LBS), upload (rewriting the actor's vertex buffers), rendering (the colour pass with the
+key light's shadow map; depth and instance ids come out of the same pass), labels (``frame_labels``:
+keypoints, boxes, visibility) and encoding (``ClipWriter``: PNG frames, H.264, labels.json, COCO,
+contact sheet). The goal is 25 frames/s on a 2-core CPU (Mesa llvmpipe through EGL). The machine's load
+average is printed too: other work on the cores slows the rasterizer.
 
     python benchmarks/bench_render.py [--frames 60] [--resolution 320x240] [--template living_room]
 """
