@@ -40,8 +40,9 @@ PNG_PASSES = ("depth", "instance", "semantic", "normals")
 SHEET_FRAMES = 12
 #: Largest tile width on the contact sheet, pixels.
 SHEET_TILE_WIDTH = 320
-#: zlib level of the per-frame PNG passes: 3 writes a 320x240 depth frame in 2.7 ms against 7.4 ms at
-#: the default level, for files about a fifth larger (19 KB against 16 KB).
+#: zlib level of the PNG files: 3 writes a 320x240 depth frame in 2.7 ms against 7.4 ms at the default
+#: level, for files about a fifth larger (19 KB against 16 KB), and a contact sheet in 0.1 s against 0.3 s
+#: (12 % larger).
 PNG_COMPRESS_LEVEL = 3
 #: One colour per actor (by instance id), cycled.
 PALETTE = ((255, 64, 64), (64, 160, 255), (80, 220, 80), (255, 200, 0), (220, 80, 255), (0, 220, 220))
@@ -204,7 +205,8 @@ class ClipWriter:
         if frames is not None:
             sheet = contact_sheet(frames, self._labels)
             _write_atomic(
-                self.out_dir / "contact_sheet.png", lambda p: iio.imwrite(p, sheet, extension=".png")
+                self.out_dir / "contact_sheet.png",
+                lambda p: iio.imwrite(p, sheet, extension=".png", compress_level=PNG_COMPRESS_LEVEL),
             )
         return {"out_dir": str(self.out_dir), "frames": len(self._indices), "effects": plan}
 

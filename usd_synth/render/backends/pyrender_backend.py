@@ -12,8 +12,8 @@ How a stage becomes pixels:
   ``pyrender.IntrinsicsCamera``. pyrender puts pixel centres at half-integers, ours are at integers, so
   its principal point is ours plus half a pixel;
 - the colour pass uses usd-synth's own shaders (``shaders/mesh.vert``, ``shaders/mesh.frag``: Lambert plus
-  a GGX-shaped highlight, one bilinear shadow compare, gamma 2) in place of pyrender's PBR pair, which
-  cost about twice as much on a CPU rasterizer, with shadows from the key light; see
+  a GGX-shaped highlight, one bilinear shadow compare done by the sampler, gamma 2) in place of pyrender's
+  PBR pair, which cost about twice as much on a CPU rasterizer, with shadows from the key light; see
   :meth:`PyrenderSession._add_lights` for how USD lights become at most three rasterizer lights and an
   auto-exposure. pyrender's programs are handed out by a cache that skips uniforms a program already
   holds (pyrender sets every light again for each primitive). Multisampling is off by default
@@ -370,8 +370,26 @@ class PyrenderSession:
         # render also makes the framebuffer, with ``msaa`` samples a pixel
         with _framebuffer_samples(self.msaa):
             self._renderer.render(self.scene, flags=self._rgb_flags())
+        self._compare_in_sampler()
         if not self._ids_in_alpha:
             self._render_ids()
+
+    def _compare_in_sampler(self) -> None:
+        """Set the shadow maps (made by the first render) to compare in the sampler with linear filtering,
+        as ``shaders/mesh.frag`` samples them (``sampler2DShadow``): one lookup instead of four."""
+        from OpenGL import GL
+
+        self._renderer._platform.make_current()
+        for light in self.scene.lights:
+            texture = getattr(light, "shadow_texture", None)
+            if texture is None or getattr(texture, "_texid", None) is None:
+                continue
+            GL.glBindTexture(GL.GL_TEXTURE_2D, texture._texid)
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_COMPARE_MODE, GL.GL_COMPARE_REF_TO_TEXTURE)
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_COMPARE_FUNC, GL.GL_LEQUAL)
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, GL.GL_LINEAR)
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, GL.GL_LINEAR)
+        GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
 
     def _can_draw_ids_in_alpha(self) -> bool:
         """Whether the colour pass can carry the instance ids (see :meth:`_build_scene`)."""

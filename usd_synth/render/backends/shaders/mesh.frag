@@ -8,7 +8,7 @@
 //   diffuse     Lambert, (1 - metallic) x albedo x N.L x radiance, for every light;
 //   specular    a normalized Blinn-Phong-like GGX lobe without Fresnel or geometry terms, F0 = 0.04
 //               (dielectric) blended to the albedo by metallic, with the Kelemen visibility 1/(4 L.H^2);
-//   shadows     the key light's shadow map, one bilinear compare (4 texels);
+//   shadows     the key light's shadow map, one bilinear compare in the sampler (4 texels);
 //   ambient     albedo x ambient_light;
 //   output      gamma 2 (sqrt) to display values; alpha is the instance id / 255 where the vertices
 //               carry one (the colour attribute, see the backend's _build_scene), else the opacity.
@@ -23,7 +23,7 @@ struct SpotLight {
     float light_angle_scale;
     float light_angle_offset;
 #ifdef SPOT_LIGHT_SHADOWS
-    sampler2D shadow_map;
+    sampler2DShadow shadow_map;
     mat4 light_matrix;
 #endif
 };
@@ -33,7 +33,7 @@ struct DirectionalLight {
     float intensity;
     vec3 direction;
 #ifdef DIRECTIONAL_LIGHT_SHADOWS
-    sampler2D shadow_map;
+    sampler2DShadow shadow_map;
     mat4 light_matrix;
 #endif
 };
@@ -91,8 +91,10 @@ vec3 reflected(vec3 n, vec3 v, vec3 l, vec3 c_diff, vec3 f0, float a2)
     return c_diff / PI + f0 * spec;
 }
 
-// 1 where the key light's shadow map says the fragment is hidden from it, bilinearly filtered.
-float shadowed(mat4 light_matrix, sampler2D depths, float nl)
+// 1 where the key light's shadow map says the fragment is hidden from it. The backend sets the map to
+// compare in the sampler (GL_COMPARE_REF_TO_TEXTURE, GL_LEQUAL) with linear filtering: one lookup gives
+// the bilinear blend of the four nearest texels' compares.
+float shadowed(mat4 light_matrix, sampler2DShadow depths, float nl)
 {
     vec4 p = light_matrix * vec4(frag_position, 1.0);
     vec3 c = p.xyz / p.w * 0.5 + 0.5;
@@ -100,16 +102,7 @@ float shadowed(mat4 light_matrix, sampler2D depths, float nl)
         return 0.0;
     }
     float compare = c.z - max(0.001 * (1.0 - nl), 0.0001) / p.w;
-    vec2 size = vec2(textureSize(depths, 0));
-    vec2 st = c.xy * size - 0.5;
-    vec2 f = fract(st);
-    vec2 base = (floor(st) + 0.5) / size;
-    vec2 texel = 1.0 / size;
-    float lb = compare > texture(depths, base).r ? 1.0 : 0.0;
-    float rb = compare > texture(depths, base + vec2(texel.x, 0.0)).r ? 1.0 : 0.0;
-    float lt = compare > texture(depths, base + vec2(0.0, texel.y)).r ? 1.0 : 0.0;
-    float rt = compare > texture(depths, base + texel).r ? 1.0 : 0.0;
-    return mix(mix(lb, rb, f.x), mix(lt, rt, f.x), f.y);
+    return 1.0 - texture(depths, vec3(c.xy, compare));
 }
 
 void main()
