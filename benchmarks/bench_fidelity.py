@@ -14,9 +14,14 @@
   95 cm up, and the built-in walk and run: the largest distance of the lowest skinned vertex from the floor
   on planted frames (cm), checked against UsdSkel's own skinning on one actor; with ``--shared``, the same
   for the sample files in that folder;
+* ``dual_quaternion``: per action (the four above and the deep bends sit_down and bend_pick_up), the
+  worst over seeds of the region strain (torso, collars, hips: skin bound mainly to the pelvis or hips)
+  and of the enclosed volume's change against the bind mesh (12 frames a clip), with linear blend
+  skinning (what the actors use) and with dual quaternions (UsdSkel's other ``skel:skinningMethod``);
 * ``--render DIR``: ``bind_vs_posed.png`` (bind mesh, posed with the previous rig, posed now) for a child and
   an adult; ``skin_weights.png`` and ``skin_strain.png`` (upper body, bind and the worst torso frame of idle,
-  wave and squat, Anny's mapped weights against the refined ones; shaded, and coloured by edge strain).
+  wave and squat, Anny's mapped weights against the refined ones; shaded, and coloured by edge strain);
+  ``lbs_vs_dqs.png`` (the deepest squat frame skinned both ways, front and side).
 """
 
 from __future__ import annotations
@@ -243,6 +248,86 @@ def render_weights(folder: Path, seeds: tuple[int, ...]) -> None:
         plt.close(fig)
 
 
+DQ_ACTIONS = ("idle", "walk", "wave", "squat", "sit_down", "bend_pick_up")
+DQ_REGIONS = {
+    "torso": fd.TORSO_JOINTS,
+    "collars": fd.COLLAR_JOINTS,
+    "hips": ("pelvis", "left_hip", "right_hip"),
+}
+
+
+def dual_quaternion_report(bodies: dict[int, Body]) -> dict:
+    """Strain and volume change, linear blend against dual-quaternion skinning (see the docstring)."""
+    out: dict = {}
+    for name in (a for a in DQ_ACTIONS if a in list_actions()):
+        entry: dict = {"strain_p95": {r: {"lbs": 0.0, "dqs": 0.0} for r in DQ_REGIONS}}
+        entry["volume_change_min"] = {"lbs": 0.0, "dqs": 0.0}
+        for seed, body in bodies.items():
+            m = fd.skinning_matrices(make_actor(make_motion(name, seed=seed), body).motion, body)
+            edges = {r: fd.region_edges(body, j) for r, j in DQ_REGIONS.items()}
+            used = np.unique(np.concatenate([e.reshape(-1) for e in edges.values()]))
+            remap = np.full(body.num_points, -1)
+            remap[used] = np.arange(len(used))
+            rest = body.world_points()
+            v0 = fd.mesh_volume(rest, body.faces)
+            picks = np.linspace(0, len(m) - 1, 12).round().astype(int)
+            for method, skin in (("lbs", fd.skin_all), ("dqs", fd.dual_quaternion_skin)):
+                posed = skin(body, m, used)
+                for r, e in edges.items():
+                    worst = float(fd.edge_strain(rest[used], posed, remap[e]).max())
+                    entry["strain_p95"][r][method] = max(entry["strain_p95"][r][method], round(worst, 4))
+                change = float((fd.mesh_volume(skin(body, m[picks]), body.faces) / v0 - 1.0).min())
+                entry["volume_change_min"][method] = min(entry["volume_change_min"][method], round(change, 4))
+        out[name] = entry
+    return out
+
+
+def render_dqs(path: Path, seed: int) -> None:
+    """The deepest frame of a squat (lowest pelvis), linear blend and dual-quaternion skinning, front and
+    side, shaded like ``bind_vs_posed.png``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import PolyCollection
+
+    body = make_body("anny", seed)
+    m = fd.skinning_matrices(make_actor(make_motion("squat", seed=seed), body).motion, body)
+    frame = int(np.argmin(m[:, 0, 2, 3]))
+    shapes = (
+        ("linear blend", fd.skin_all(body, m[frame : frame + 1])[0]),
+        ("dual quaternion", fd.dual_quaternion_skin(body, m[frame : frame + 1])[0]),
+    )
+    fig, axes = plt.subplots(1, 4, figsize=(9, 3.4))
+    for col, (label, pts) in enumerate(shapes):
+        pts = pts - [pts[:, 0].mean(), pts[:, 1].mean(), 0.0]
+        for k, side in enumerate((False, True)):
+            u, v, depth = (-pts[:, 1], pts[:, 2], pts[:, 0]) if side else (pts[:, 0], pts[:, 2], -pts[:, 1])
+            f = body.faces
+            n = np.cross(pts[f[:, 1]] - pts[f[:, 0]], pts[f[:, 2]] - pts[f[:, 0]])
+            n /= np.linalg.norm(n, axis=1, keepdims=True) + 1e-12
+            cam = np.array([1.0, 0, 0]) if side else np.array([0, -1.0, 0])
+            key = cam + np.array([0.0, 0.0, 0.7])
+            light = np.clip(n @ (key / np.linalg.norm(key)), 0, 1) * 0.75 + 0.25
+            order = np.argsort(depth[f].mean(axis=1))
+            order = order[(n @ cam)[order] > 0]
+            rgb = np.clip(np.outer(light[order], body.color), 0, 1)
+            ax = axes[2 * col + k]
+            ax.add_collection(
+                PolyCollection(np.stack([u, v], 1)[f[order]], facecolors=rgb, edgecolors=rgb, linewidths=0.15)
+            )
+            h = body.stature
+            ax.set_xlim(-0.42 * h, 0.42 * h)
+            ax.set_ylim(-0.03, 0.8 * h)
+            ax.set_aspect("equal")
+            ax.axis("off")
+            ax.set_title(f"{label}{' (side)' if side else ''}", fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=10)
@@ -307,9 +392,11 @@ def main() -> None:
         usd_low = [usd_skinned_points(stage, "/Actor/Mesh", int(f))[:, 2].min() for f in planted]
         grounding["usd_check_humanml3d_walk_below_seed0_cm"] = round(100 * float(np.abs(usd_low).max()), 3)
     result["grounding"] = grounding
+    result["dual_quaternion"] = dual_quaternion_report(bodies)
     if args.render is not None:
         render(args.render / "bind_vs_posed.png", (8, 0))
         render_weights(args.render, (8, 0))
+        render_dqs(args.render / "lbs_vs_dqs.png", 7)
     result["seconds"] = round(time.perf_counter() - t0, 1)
     print(json.dumps(result, indent=1))
 

@@ -232,3 +232,64 @@ def test_hand_poses(bodies) -> None:
         assert reach[0] > reach[1] + 0.005 and reach[1] > reach[2] + 0.01, (side, reach)
     with pytest.raises(UsdSynthError, match="hands"):
         make_body("anny", 0, {"hands": "claw"})
+
+
+def _usdskel_skin(body, matrices: np.ndarray, method) -> np.ndarray:
+    """UsdSkel's own skinning of the body's world points under column-vector ``matrices`` (24, 4, 4)."""
+    from pxr import Gf, UsdSkel, Vt
+
+    points = Vt.Vec3fArray.FromNumpy(body.world_points().astype(np.float32))
+    xforms = Vt.Matrix4dArray([Gf.Matrix4d(*m.T.ravel().tolist()) for m in matrices])  # USD: row vectors
+    k = body.joint_indices.shape[1]
+    ok = UsdSkel.SkinPoints(
+        method,
+        Gf.Matrix4d(1),
+        xforms,
+        Vt.IntArray.FromNumpy(body.joint_indices.ravel()),
+        Vt.FloatArray.FromNumpy(body.joint_weights.ravel()),
+        k,
+        points,
+        True,
+    )
+    assert ok
+    return np.asarray(points, dtype=np.float64)
+
+
+def test_dual_quaternion_skinning_matches_usdskel(bodies):
+    """Our numpy dual-quaternion skinning (the measure behind docs/bodies.md's LBS/DQS comparison) agrees
+    with UsdSkel's own ``dualQuaternion`` skinning, and ours LBS with its ``classicLinear``, on the deepest
+    frame of a squat."""
+    from pxr import UsdSkel
+
+    from usd_synth.motion.library import make_motion
+
+    body = bodies[0]
+    matrices = fd.skinning_matrices(make_actor(make_motion("squat", seed=0), body).motion, body)
+    frame = int(np.argmin(matrices[:, JOINT_INDEX["pelvis"], 2, 3]))
+    m = matrices[frame]
+    dq = fd.dual_quaternion_skin(body, m[None])[0]
+    lbs = fd.skin_all(body, m[None])[0]
+    assert np.abs(dq - _usdskel_skin(body, m, UsdSkel.Tokens.dualQuaternion)).max() < 1e-4
+    assert np.abs(lbs - _usdskel_skin(body, m, UsdSkel.Tokens.classicLinear)).max() < 1e-4
+    assert np.abs(dq - lbs).max() > 0.005  # the two methods differ where joints bend
+    # a deep bend: LBS loses volume, dual quaternions keep more of it
+    v0 = fd.mesh_volume(body.world_points(), body.faces)
+    assert fd.mesh_volume(lbs, body.faces) / v0 < fd.mesh_volume(dq, body.faces) / v0 < 1.01
+
+
+def test_dual_quaternion_skinning_of_one_rigid_motion_is_that_motion(bodies):
+    body = bodies[8]
+    from usd_synth.rotations import quat_about, quat_to_matrix
+
+    m = np.eye(4)
+    m[:3, :3] = quat_to_matrix(quat_about((0.2, -0.5, 0.8), 2.5))
+    m[:3, 3] = (0.3, -1.2, 0.4)
+    rigid = np.broadcast_to(m, (1, 24, 4, 4))
+    expected = body.world_points() @ m[:3, :3].T + m[:3, 3]
+    assert np.abs(fd.dual_quaternion_skin(body, rigid)[0] - expected).max() < 1e-9
+    cube = np.array([[x, y, z] for x in (0, 1) for y in (0, 1) for z in (0, 1)], float)
+    faces = np.array(
+        [[0, 2, 1], [1, 2, 3], [4, 5, 6], [5, 7, 6], [0, 1, 4], [1, 5, 4],
+         [2, 6, 3], [3, 6, 7], [0, 4, 2], [2, 4, 6], [1, 3, 5], [3, 7, 5]]
+    )  # fmt: skip
+    assert abs(abs(fd.mesh_volume(cube * 2.0, faces)) - 8.0) < 1e-12

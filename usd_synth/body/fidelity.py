@@ -9,7 +9,10 @@ These are the measures behind the body tests and ``benchmarks/bench_fidelity.py`
 * :func:`region_edge_strain`: per frame, the 95th percentile of the relative length change of the mesh
   edges inside a skin region (vertices bound mainly to given joints) against the bind mesh;
 * :func:`planted_feet`: the frames where a foot is planted (joint speed under 0.2 m/s and within 3 cm of
-  its lowest height in the clip).
+  its lowest height in the clip);
+* :func:`dual_quaternion_skin` and :func:`mesh_volume`: dual-quaternion skinning of the same matrices and
+  the enclosed volume, to measure what UsdSkel's other skinning method (``skel:skinningMethod =
+  "dualQuaternion"``) would change: less volume lost in deep bends, more edge strain (see docs/bodies.md).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import numpy as np
 
 from usd_synth.body.model import Body
 from usd_synth.motion.model import Motion
+from usd_synth.rotations import matrix_to_quat, quat_apply, quat_conj, quat_mul
 from usd_synth.skeleton import JOINT_INDEX, NUM_JOINTS
 
 #: Joints whose skin regions must keep their shape closely (chest, back, neck) and the collars.
@@ -85,6 +89,37 @@ def lowest_heights(
         for name, idx in groups.items():
             out[name][f0 : f0 + chunk] = z[:, idx].min(axis=1)
     return out
+
+
+def dual_quaternion_skin(body: Body, matrices: np.ndarray, vertices: np.ndarray | None = None) -> np.ndarray:
+    """Posed world points (T, V, 3) of the body (or of ``vertices`` only) under rigid ``matrices``, by
+    dual-quaternion skinning (Kavan et al. 2007): each joint's transform as a unit dual quaternion
+    (rotation q, dual part 0.5 * (t, 0) * q), blended with the skin weights after flipping each joint's q
+    into the hemisphere of the vertex's most weighted joint, normalized, applied to the point."""
+    pts = body.world_points()
+    dense = body.dense_weights()
+    if vertices is not None:
+        pts, dense = pts[vertices], dense[vertices]
+    m = np.asarray(matrices, dtype=np.float64)
+    real = matrix_to_quat(m[..., :3, :3])  # (T, 24, 4), (x, y, z, w)
+    t = np.concatenate([m[..., :3, 3], np.zeros(m.shape[:-2] + (1,))], axis=-1)
+    dual = 0.5 * quat_mul(t, real)
+    pivot = dense.argmax(axis=1)  # (V,)
+    sign = np.where(np.einsum("tjk,tvk->tvj", real, real[:, pivot]) < 0.0, -1.0, 1.0)
+    w = dense[None] * sign  # (T, V, 24)
+    b_real = np.einsum("tvj,tjk->tvk", w, real)
+    b_dual = np.einsum("tvj,tjk->tvk", w, dual)
+    norm = np.linalg.norm(b_real, axis=-1, keepdims=True)
+    b_real, b_dual = b_real / norm, b_dual / norm
+    translation = 2.0 * quat_mul(b_dual, quat_conj(b_real))[..., :3]
+    return quat_apply(b_real, np.broadcast_to(pts, b_real.shape[:-1] + (3,))) + translation
+
+
+def mesh_volume(points: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Signed volume enclosed by triangles ``faces`` over ``points`` (..., V, 3) (divergence theorem);
+    for a mesh with small holes, a measure to compare poses by rather than an exact volume."""
+    a, b, c = (points[..., faces[:, k], :] for k in range(3))
+    return np.einsum("...i,...i->...", a, np.cross(b, c)).sum(axis=-1) / 6.0
 
 
 def region_vertices(body: Body, joints: Iterable[str]) -> np.ndarray:
