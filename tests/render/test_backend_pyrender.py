@@ -248,3 +248,37 @@ def test_ids_from_the_colour_pass_equal_the_flat_id_pass(scene, session):
             assert both.mean() > 0.99 and np.quantile(diff, 0.999) < 1e-3 and diff.max() < 0.01
     finally:
         flat.close()
+
+
+def test_culling_the_actors_back_faces_changes_no_pixel(scene, session):
+    """Actors are drawn with back faces culled (their skin and clothes are closed and face outwards);
+    the frames must be those of two-sided drawing, which shows a wrong winding as holes."""
+    from usd_synth.render.backends.pyrender_backend import PyrenderSession
+
+    assert session.cull_actor_back_faces
+    two_sided = PyrenderSession(
+        scene, None, (W, H), ("rgb", "depth", "instance", "semantic", "normals"), cull_actor_back_faces=False
+    )
+    try:
+        for frame in (0, 20, 39):
+            a, b = session.render(frame), two_sided.render(frame)
+            assert (a["instance"] == b["instance"]).mean() >= 0.9999
+            same = (a["rgb"] == b["rgb"]).all(axis=-1)
+            assert same.mean() >= 0.999, f"frame {frame}: {1 - same.mean():.2%} of pixels differ"
+    finally:
+        two_sided.close()
+
+
+def test_binding_per_pass_gives_pyrenders_own_pixels(scene, session, monkeypatch):
+    """The backend binds programs and lights once per pass instead of once per primitive
+    (``_remember_per_pass``); frames must be exactly those of pyrender's own binding."""
+    from usd_synth.render.backends import pyrender_backend
+
+    monkeypatch.setattr(pyrender_backend, "_remember_per_pass", lambda renderer: None)
+    plain = _session(scene)
+    try:
+        for frame in (0, 39):
+            a, b = session.render(frame), plain.render(frame)
+            assert np.array_equal(a["rgb"], b["rgb"]) and np.array_equal(a["instance"], b["instance"])
+    finally:
+        plain.close()

@@ -49,9 +49,14 @@ PALETTE = ((255, 64, 64), (64, 160, 255), (80, 220, 80), (255, 200, 0), (220, 80
 
 
 def depth_to_png(depth: np.ndarray) -> np.ndarray:
-    """Metres (float) to uint16 millimetres; 0 stays 0 (nothing), far values saturate at 65535."""
-    d = np.nan_to_num(np.asarray(depth, dtype=np.float64), nan=0.0, posinf=0.0)
-    return np.clip(np.rint(d * 1000.0), 0, 65535).astype(np.uint16)
+    """Metres (float) to uint16 millimetres; 0 stays 0 (nothing), far values saturate at 65535 (NaN and
+    +inf are 0). In place on one float64 copy: this runs for every frame."""
+    d = np.array(depth, dtype=np.float64)
+    d[~np.isfinite(d) & ~(d < 0)] = 0.0  # NaN and +inf: nothing
+    np.multiply(d, 1000.0, out=d)
+    np.rint(d, out=d)
+    np.clip(d, 0, 65535, out=d)
+    return d.astype(np.uint16)
 
 
 def depth_from_png(path: str | Path) -> np.ndarray:

@@ -127,6 +127,52 @@ def _program_cache_class():
     return HeldUniformsCache
 
 
+def _remember_per_pass(renderer) -> None:
+    """Spare pyrender's renderer work it repeats for every primitive of a pass.
+
+    - the program of a primitive depends only on the primitive and the flags: looked up once (pyrender
+      rebuilds its defines and queries GL limits each time);
+    - the lights' uniforms and shadow maps are the same for every primitive of a pass: bound in full for
+      the first primitive of each program in a pass; later primitives only reserve the texture units the
+      shadow maps hold (so that their own textures take the next units, as pyrender would give them).
+    Both are exact because the scene's primitives, lights and flags do not change within a pass, and the
+    backend makes at most three rasterizer lights (pyrender picks lights per node only beyond its limit)."""
+    get_program, bind_lighting, forward_pass = (
+        renderer._get_primitive_program,
+        renderer._bind_lighting,
+        renderer._forward_pass,
+    )
+    programs: dict = {}
+    lit: dict = {}
+    passes = itertools.count()
+    current = [next(passes)]
+
+    def _get_primitive_program(primitive, flags, program_flags):
+        key = (id(primitive), int(flags), int(program_flags))
+        if key not in programs:
+            programs[key] = get_program(primitive, flags, program_flags)
+        return programs[key]
+
+    def _bind_lighting(scene, program, node, flags):
+        key = (id(program), int(flags), current[0])
+        if key in lit:
+            renderer._texture_alloc_idx += lit[key]
+            return
+        before = renderer._texture_alloc_idx
+        bind_lighting(scene, program, node, flags)
+        if len(lit) > 64:  # keys of past passes
+            lit.clear()
+        lit[key] = renderer._texture_alloc_idx - before
+
+    def _forward_pass(*args, **kwargs):
+        current[0] = next(passes)
+        return forward_pass(*args, **kwargs)
+
+    renderer._get_primitive_program = _get_primitive_program
+    renderer._bind_lighting = _bind_lighting
+    renderer._forward_pass = _forward_pass
+
+
 def _msaa_setting(msaa: int | None) -> int:
     """Multisampling of the colour pass: ``msaa`` or ``$USD_SYNTH_MSAA``, 0 (default) or 2..8 samples."""
     if msaa is None:
@@ -226,8 +272,10 @@ class PyrenderSession:
         passes,
         shadows: bool = True,
         msaa: int | None = None,
+        cull_actor_back_faces: bool = True,
     ) -> None:
         self.shadows = shadows
+        self.cull_actor_back_faces = cull_actor_back_faces
         self.msaa = _msaa_setting(msaa)
         self.passes = check_passes(passes)
         self.width, self.height = check_resolution(resolution)
@@ -256,6 +304,7 @@ class PyrenderSession:
 
     def _setup(self) -> None:
         self._renderer._renderer._program_cache = _program_cache_class()(shader_dir=_shader_dir())
+        _remember_per_pass(self._renderer._renderer)
         self._build_scene()
         self._skinner = None
         if self.desc.skin_targets:
@@ -272,8 +321,8 @@ class PyrenderSession:
             self._lut[inst.instance_id] = inst.semantic_id
 
     # ------------------------------------------------------------------------------------- building ----
-    def _material(self, m, cache):
-        key = id(m)
+    def _material(self, m, cache, two_sided: bool = True):
+        key = (id(m), two_sided)
         if key in cache:
             return cache[key]
         pr = self._pr
@@ -295,14 +344,14 @@ class PyrenderSession:
             metallicFactor=float(np.clip(m.metallic, 0, 1)),
             roughnessFactor=float(np.clip(m.roughness, 0.05, 1)),
             baseColorTexture=tex,
-            doubleSided=True,
+            doubleSided=two_sided,
             alphaMode="BLEND" if m.opacity < 1 else "OPAQUE",
         )
         cache[key] = (mat, m)
         return cache[key]
 
-    def _primitive(self, part, materials):
-        mat, m = self._material(part.material, materials)
+    def _primitive(self, part, materials, two_sided: bool = True):
+        mat, m = self._material(part.material, materials, two_sided)
         texcoords = part.texcoords if (m.texture is not None and part.texcoords is not None) else None
         return self._pr.Primitive(
             positions=part.positions,
@@ -347,7 +396,9 @@ class PyrenderSession:
         self._skinned = []  # (SkinnedObject, merged parts, [primitive ...])
         for obj in self.desc.skinned:
             parts = merge_parts([self._with_ids(p, obj.path) for p in obj.parts])
-            prims = [self._primitive(p, materials) for p in parts]
+            # an actor's skin and clothes are closed, outward-facing surfaces: their back faces are never
+            # seen, so they are culled (a third of an actor's drawing time); a room's walls are not
+            prims = [self._primitive(p, materials, two_sided=not self.cull_actor_back_faces) for p in parts]
             node = self._add(pr.Mesh(prims))
             self._seg_map[node] = self._id_color(self.instances[obj.path].instance_id)
             self._skinned.append((obj, parts, prims))
