@@ -316,6 +316,7 @@ class PyrenderSession:
             self._cuts = np.cumsum([0] + [t.skin.num_points for t in targets])
             self._skinner = WarpSkinner(skin, "cpu")
         self._frame_index = {f: i for i, f in enumerate(self.desc.frames)}
+        self._interleaved: dict[int, np.ndarray] = {}
         self._lut = np.zeros(65536, np.uint16)
         for inst in self.instances.values():
             self._lut[inst.instance_id] = inst.semantic_id
@@ -584,18 +585,28 @@ class PyrenderSession:
             pts = per_target[obj.target]
             nrm = normals_all[a : a + len(pts)]
             for part, prim in zip(parts, prims, strict=True):
-                cols = [pts[part.gather], nrm[part.gather]]
-                if prim.texcoord_0 is not None:
-                    cols.append(prim.texcoord_0)
-                if prim.color_0 is not None:  # the instance ids (pyrender's attribute order)
-                    cols.append(prim.color_0)
-                data = np.ascontiguousarray(np.hstack(cols), dtype=np.float32)
+                data = self._vertex_data(prim)
+                np.take(pts, part.gather, axis=0, out=data[:, 0:3])
+                np.take(nrm, part.gather, axis=0, out=data[:, 3:6])
                 GL.glBindBuffer(GL.GL_ARRAY_BUFFER, prim._buffers[0])
                 GL.glBufferSubData(GL.GL_ARRAY_BUFFER, 0, data.nbytes, data)
         GL.glBindBuffer(GL.GL_ARRAY_BUFFER, 0)
         t2 = _time.perf_counter()
         self.timings["skinning"] += t1 - t0
         self.timings["upload"] += t2 - t1
+
+    def _vertex_data(self, prim) -> np.ndarray:
+        """A skinned primitive's interleaved vertex rows as pyrender lays them out (position, normal, then
+        the constant uv and id columns), kept between frames: only the first six columns change."""
+        data = self._interleaved.get(id(prim))
+        if data is None:
+            cols = [prim.positions, prim.normals]
+            if prim.texcoord_0 is not None:
+                cols.append(prim.texcoord_0)
+            if prim.color_0 is not None:  # the instance ids
+                cols.append(prim.color_0)
+            data = self._interleaved[id(prim)] = np.ascontiguousarray(np.hstack(cols), dtype=np.float32)
+        return data
 
     def _set_camera(self, cam: CameraModel) -> None:
         pr = self._pr
