@@ -282,3 +282,21 @@ def test_binding_per_pass_gives_pyrenders_own_pixels(scene, session, monkeypatch
             assert np.array_equal(a["rgb"], b["rgb"]) and np.array_equal(a["instance"], b["instance"])
     finally:
         plain.close()
+
+
+def test_a_closed_session_leaves_the_next_one_working(scene):
+    """Closing a session frees its GL objects once: nothing of it may be freed again later, when the
+    garbage collector runs in another session's context (a shadow framebuffer of the same name)."""
+    import gc
+
+    first = _session(scene, passes=("rgb", "depth", "instance"))
+    first.render(0)
+    first.close()
+    del first
+    second = _session(scene, passes=("rgb", "depth", "instance"))
+    try:
+        gc.collect()
+        for frame in (3, 4):
+            assert second.render(frame)["rgb"].mean() > 40
+    finally:
+        second.close()

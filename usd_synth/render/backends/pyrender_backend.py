@@ -173,6 +173,12 @@ def _remember_per_pass(renderer) -> None:
     renderer._forward_pass = _forward_pass
 
 
+def _forget_per_pass(renderer) -> None:
+    """Undo :func:`_remember_per_pass` (its wrappers refer back to the renderer: a reference cycle)."""
+    for name in ("_get_primitive_program", "_bind_lighting", "_forward_pass"):
+        renderer.__dict__.pop(name, None)
+
+
 def _msaa_setting(msaa: int | None) -> int:
     """Multisampling of the colour pass: ``msaa`` or ``$USD_SYNTH_MSAA``, 0 (default) or 2..8 samples."""
     if msaa is None:
@@ -662,6 +668,12 @@ class PyrenderSession:
             plat.make_current()
             r._renderer.delete()
         finally:
+            # pyrender's delete leaves its shadow framebuffer's name set, and its __del__ deletes again:
+            # that second delete must not run later in another session's context (it would free that
+            # session's framebuffer of the same name), so the name is cleared and the per-pass wrappers,
+            # which refer back to the renderer, are removed so that it is freed now
+            r._renderer._shadow_fb = None
+            _forget_per_pass(r._renderer)
             if getattr(plat, "_egl_display", None) is not None:
                 from OpenGL import EGL
 
