@@ -131,34 +131,35 @@ def ground_inputs(tmp: Path) -> dict[str, Motion]:
     return out
 
 
+def draw_body(ax, pts, faces, side, color, height, top: float = 1.04) -> None:
+    """A shaded mesh, front (``side`` False) or side view, on a floor line, up to ``top`` x height."""
+    from matplotlib.collections import PolyCollection
+
+    u, v, depth = (-pts[:, 1], pts[:, 2], pts[:, 0]) if side else (pts[:, 0], pts[:, 2], -pts[:, 1])
+    n = np.cross(pts[faces[:, 1]] - pts[faces[:, 0]], pts[faces[:, 2]] - pts[faces[:, 0]])
+    n /= np.linalg.norm(n, axis=1, keepdims=True) + 1e-12
+    cam = np.array([1.0, 0, 0]) if side else np.array([0, -1.0, 0])
+    facing = n @ cam
+    key = cam + np.array([0.0, 0.0, 0.7]) + (np.array([0, -0.4, 0]) if side else np.array([0.4, 0, 0]))
+    light = np.clip(n @ (key / np.linalg.norm(key)), 0, 1) * 0.75 + 0.25
+    order = np.argsort(depth[faces].mean(axis=1))
+    order = order[facing[order] > 0]
+    tri = np.stack([u, v], axis=1)[faces[order]]
+    rgb = np.clip(np.outer(light[order], color), 0, 1)
+    ax.add_collection(PolyCollection(tri, facecolors=rgb, edgecolors=rgb, linewidths=0.15, antialiased=False))
+    ax.set_xlim(-0.42 * height, 0.42 * height)
+    ax.set_ylim(-0.03, top * height)
+    ax.axhline(0.0, color="0.3", lw=0.6)
+    ax.set_aspect("equal")
+    ax.axis("off")
+
+
 def render(path: Path, seeds: tuple[int, ...]) -> None:
     """Bind mesh, previous rig and current rig on one idle frame, front and side, for each seed."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.collections import PolyCollection
-
-    def draw(ax, pts, faces, side, color, height):
-        u, v, depth = (-pts[:, 1], pts[:, 2], pts[:, 0]) if side else (pts[:, 0], pts[:, 2], -pts[:, 1])
-        n = np.cross(pts[faces[:, 1]] - pts[faces[:, 0]], pts[faces[:, 2]] - pts[faces[:, 0]])
-        n /= np.linalg.norm(n, axis=1, keepdims=True) + 1e-12
-        cam = np.array([1.0, 0, 0]) if side else np.array([0, -1.0, 0])
-        facing = n @ cam
-        key = cam + np.array([0.0, 0.0, 0.7]) + (np.array([0, -0.4, 0]) if side else np.array([0.4, 0, 0]))
-        light = np.clip(n @ (key / np.linalg.norm(key)), 0, 1) * 0.75 + 0.25
-        order = np.argsort(depth[faces].mean(axis=1))
-        order = order[facing[order] > 0]
-        tri = np.stack([u, v], axis=1)[faces[order]]
-        rgb = np.clip(np.outer(light[order], color), 0, 1)
-        ax.add_collection(
-            PolyCollection(tri, facecolors=rgb, edgecolors=rgb, linewidths=0.15, antialiased=False)
-        )
-        ax.set_xlim(-0.42 * height, 0.42 * height)
-        ax.set_ylim(-0.03, 1.04 * height)
-        ax.axhline(0.0, color="0.3", lw=0.6)
-        ax.set_aspect("equal")
-        ax.axis("off")
 
     fig, axes = plt.subplots(len(seeds), 6, figsize=(12, 3.2 * len(seeds)))
     for row, seed in enumerate(seeds):
@@ -174,7 +175,7 @@ def render(path: Path, seeds: tuple[int, ...]) -> None:
             pts = pts - [pts[:, 0].mean(), pts[:, 1].mean(), 0.0]
             for k, side in enumerate((False, True)):
                 ax = axes[row, 2 * col + k]
-                draw(ax, pts, body.faces, side, np.array(body.color), body.stature)
+                draw_body(ax, pts, body.faces, side, np.array(body.color), body.stature)
                 ax.set_title(f"{label}{' (side)' if side else ''}\n{body.stature:.2f} m", fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -264,18 +265,13 @@ def dual_quaternion_report(bodies: dict[int, Body]) -> dict:
         entry["volume_change_min"] = {"lbs": 0.0, "dqs": 0.0}
         for seed, body in bodies.items():
             m = fd.skinning_matrices(make_actor(make_motion(name, seed=seed), body).motion, body)
-            edges = {r: fd.region_edges(body, j) for r, j in DQ_REGIONS.items()}
-            used = np.unique(np.concatenate([e.reshape(-1) for e in edges.values()]))
-            remap = np.full(body.num_points, -1)
-            remap[used] = np.arange(len(used))
-            rest = body.world_points()
-            v0 = fd.mesh_volume(rest, body.faces)
+            v0 = fd.mesh_volume(body.world_points(), body.faces)
             picks = np.linspace(0, len(m) - 1, 12).round().astype(int)
             for method, skin in (("lbs", fd.skin_all), ("dqs", fd.dual_quaternion_skin)):
-                posed = skin(body, m, used)
-                for r, e in edges.items():
-                    worst = float(fd.edge_strain(rest[used], posed, remap[e]).max())
-                    entry["strain_p95"][r][method] = max(entry["strain_p95"][r][method], round(worst, 4))
+                strain = fd.region_edge_strain(body, m, DQ_REGIONS, skin=skin)
+                for r, values in strain.items():
+                    worst = round(float(values.max()), 4)
+                    entry["strain_p95"][r][method] = max(entry["strain_p95"][r][method], worst)
                 change = float((fd.mesh_volume(skin(body, m[picks]), body.faces) / v0 - 1.0).min())
                 entry["volume_change_min"][method] = min(entry["volume_change_min"][method], round(change, 4))
         out[name] = entry
@@ -289,7 +285,6 @@ def render_dqs(path: Path, seed: int) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.collections import PolyCollection
 
     body = make_body("anny", seed)
     m = fd.skinning_matrices(make_actor(make_motion("squat", seed=seed), body).motion, body)
@@ -302,25 +297,8 @@ def render_dqs(path: Path, seed: int) -> None:
     for col, (label, pts) in enumerate(shapes):
         pts = pts - [pts[:, 0].mean(), pts[:, 1].mean(), 0.0]
         for k, side in enumerate((False, True)):
-            u, v, depth = (-pts[:, 1], pts[:, 2], pts[:, 0]) if side else (pts[:, 0], pts[:, 2], -pts[:, 1])
-            f = body.faces
-            n = np.cross(pts[f[:, 1]] - pts[f[:, 0]], pts[f[:, 2]] - pts[f[:, 0]])
-            n /= np.linalg.norm(n, axis=1, keepdims=True) + 1e-12
-            cam = np.array([1.0, 0, 0]) if side else np.array([0, -1.0, 0])
-            key = cam + np.array([0.0, 0.0, 0.7])
-            light = np.clip(n @ (key / np.linalg.norm(key)), 0, 1) * 0.75 + 0.25
-            order = np.argsort(depth[f].mean(axis=1))
-            order = order[(n @ cam)[order] > 0]
-            rgb = np.clip(np.outer(light[order], body.color), 0, 1)
             ax = axes[2 * col + k]
-            ax.add_collection(
-                PolyCollection(np.stack([u, v], 1)[f[order]], facecolors=rgb, edgecolors=rgb, linewidths=0.15)
-            )
-            h = body.stature
-            ax.set_xlim(-0.42 * h, 0.42 * h)
-            ax.set_ylim(-0.03, 0.8 * h)
-            ax.set_aspect("equal")
-            ax.axis("off")
+            draw_body(ax, pts, body.faces, side, np.array(body.color), body.stature, top=0.8)
             ax.set_title(f"{label}{' (side)' if side else ''}", fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -149,16 +149,22 @@ def edge_strain(rest: np.ndarray, posed: np.ndarray, edges: np.ndarray, q: float
 
 
 def region_edge_strain(
-    body: Body, matrices: np.ndarray, regions: dict[str, Iterable[str]] | None = None, q: float = 95.0
+    body: Body,
+    matrices: np.ndarray,
+    regions: dict[str, Iterable[str]] | None = None,
+    q: float = 95.0,
+    skin=skin_all,
 ) -> dict[str, np.ndarray]:
-    """Per region (default: ``torso`` and ``collars``), the per-frame ``q``-th percentile edge strain."""
+    """Per region (default: ``torso`` and ``collars``), the per-frame ``q``-th percentile edge strain.
+    ``skin(body, matrices, vertices)`` poses the points: linear blend (the actors') by default, or
+    :func:`dual_quaternion_skin`."""
     regions = regions or {"torso": TORSO_JOINTS, "collars": COLLAR_JOINTS}
     edges = {name: region_edges(body, joints) for name, joints in regions.items()}
     used = np.unique(np.concatenate([e.reshape(-1) for e in edges.values()]))
     remap = np.full(body.num_points, -1)
     remap[used] = np.arange(len(used))
     rest = body.world_points()[used]
-    posed = skin_all(body, matrices, used)
+    posed = skin(body, matrices, used)
     return {name: edge_strain(rest, posed, remap[e], q) for name, e in edges.items()}
 
 
