@@ -284,6 +284,23 @@ def test_binding_per_pass_gives_pyrenders_own_pixels(scene, session, monkeypatch
         plain.close()
 
 
+def test_light_counts_compiled_into_the_shader_give_the_same_pixels(scene, session, monkeypatch):
+    """The colour pass's shader loops over the scene's light counts compiled in as constants
+    (``N_*_LIGHTS``); frames must be exactly those of loops bounded by pyrender's light-count uniforms."""
+    from usd_synth.render.backends.pyrender_backend import PyrenderSession
+
+    counts = session._light_counts()
+    assert sum(counts.values()) >= 2 and counts["N_SPOT_LIGHTS"] + counts["N_DIRECTIONAL_LIGHTS"] >= 1
+    monkeypatch.setattr(PyrenderSession, "_light_counts", lambda self: {})
+    uniform_bounds = _session(scene)
+    try:
+        for frame in (0, 39):
+            a, b = session.render(frame), uniform_bounds.render(frame)
+            assert np.array_equal(a["rgb"], b["rgb"]) and np.array_equal(a["depth"], b["depth"])
+    finally:
+        uniform_bounds.close()
+
+
 def test_a_closed_session_leaves_the_next_one_working(scene):
     """Closing a session frees its GL objects once: nothing of it may be freed again later, when the
     garbage collector runs in another session's context (a shadow framebuffer of the same name)."""

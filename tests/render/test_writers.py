@@ -19,6 +19,7 @@ from usd_synth.render.writers import (
     contact_sheet,
     depth_from_png,
     depth_to_png,
+    labels_json,
     normals_to_png,
     sheet_indices,
 )
@@ -102,6 +103,21 @@ def test_labels_json(clip):
     assert len(actor["keypoints_2d"]) == 24 and len(actor["coco_keypoints"]) == 17
     assert np.array(actor["joints_3d_camera"]).shape == (24, 3)
     assert np.array(actor["smpl"]["body_pose"]).shape == (23, 3)
+    # one frame per line (the C encoder's speed; still diffable)
+    lines = (out / "labels.json").read_text().splitlines()
+    assert sum(line.startswith('  {"frame": ') for line in lines) == FRAMES
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"clip": {"a": 1, "b": {"c": [1, "x\ny"]}}, "instances": {}, "frames": [{"frame": 0}, {"frame": 1}]},
+        {"clip": {}, "frames": []},
+        {"frames": [{"frame": 3, "actors": []}]},
+    ],
+)
+def test_labels_json_text_is_the_document(doc):
+    assert json.loads(labels_json(doc)) == doc
 
 
 def test_coco_json_structure(clip):

@@ -118,8 +118,13 @@ def _program_cache_class():
             super().set_uniform(name, value, unsigned)
 
     class HeldUniformsCache(ShaderProgramCache):
-        def get_program(self, *args, **kwargs):
-            program = super().get_program(*args, **kwargs)
+        #: {"N_SPOT_LIGHTS": 1, ...}: the scene's light counts, compiled into the colour pass's shader
+        light_counts: dict[str, int] = {}
+
+        def get_program(self, vertex_shader, fragment_shader, geometry_shader=None, defines=None):
+            if fragment_shader == "mesh.frag" and self.light_counts:
+                defines = {**(defines or {}), **self.light_counts}
+            program = super().get_program(vertex_shader, fragment_shader, geometry_shader, defines)
             if type(program) is ShaderProgram:  # made just now by pyrender: give it the held values
                 program.__class__ = HeldUniformsProgram
             return program
@@ -309,9 +314,11 @@ class PyrenderSession:
             raise
 
     def _setup(self) -> None:
-        self._renderer._renderer._program_cache = _program_cache_class()(shader_dir=_shader_dir())
+        cache = _program_cache_class()(shader_dir=_shader_dir())
+        self._renderer._renderer._program_cache = cache
         _remember_per_pass(self._renderer._renderer)
         self._build_scene()
+        cache.light_counts = self._light_counts()
         self._skinner = None
         if self.desc.skin_targets:
             from usd_synth.kernels.skinning import WarpSkinner, concat_skins
@@ -326,6 +333,16 @@ class PyrenderSession:
         self._lut = np.zeros(65536, np.uint16)
         for inst in self.instances.values():
             self._lut[inst.instance_id] = inst.semantic_id
+
+    def _light_counts(self) -> dict[str, int]:
+        """The scene's rasterizer lights by kind, compiled into the colour pass's fragment shader as
+        ``N_*_LIGHTS``: the lights are fixed for the session, and constant loop bounds let llvmpipe unroll
+        the light loops and index the shadow samplers statically (the shader costs about a third less)."""
+        return {
+            "N_DIRECTIONAL_LIGHTS": len(self.scene.directional_light_nodes),
+            "N_SPOT_LIGHTS": len(self.scene.spot_light_nodes),
+            "N_POINT_LIGHTS": len(self.scene.point_light_nodes),
+        }
 
     # ------------------------------------------------------------------------------------- building ----
     def _material(self, m, cache, two_sided: bool = True):
@@ -561,8 +578,14 @@ class PyrenderSession:
 
     # -------------------------------------------------------------------------------------- frames ----
     def camera(self, time_code: float) -> CameraModel:
-        prim = self.desc.stage.GetPrimAtPath(self.camera_path)
-        return camera_model(prim, float(time_code), self.width, self.height)
+        """The camera at ``time_code``; the last one is kept, as a frame's render and its labels both ask
+        (USD's camera and transform queries cost ~0.7 ms)."""
+        t = float(time_code)
+        last = getattr(self, "_last_camera", None)
+        if last is None or last[0] != t:
+            prim = self.desc.stage.GetPrimAtPath(self.camera_path)
+            last = self._last_camera = (t, camera_model(prim, t, self.width, self.height))
+        return last[1]
 
     def skinned_points(self, time_code: float) -> list[np.ndarray]:
         """World-space skinned points (V, 3) of every skin target at ``time_code`` (nearest frame)."""
