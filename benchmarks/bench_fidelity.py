@@ -18,6 +18,10 @@
   worst over seeds of the region strain (torso, collars, hips: skin bound mainly to the pelvis or hips)
   and of the enclosed volume's change against the bind mesh (12 frames a clip), with linear blend
   skinning (what the actors use) and with dual quaternions (UsdSkel's other ``skel:skinningMethod``);
+* ``relaxation_bound``: per action, on the worst torso frame found above, the region strain after the skin
+  of the torso, collars and shoulders is moved freely to bring edge lengths back towards the bind mesh
+  (:func:`usd_synth.body.fidelity.relaxed_points`, held to the skinned positions with weight 0.1 and 0.01),
+  and how far that moves it (cm): what any corrective shape on that skin could reach at best;
 * ``--render DIR``: ``bind_vs_posed.png`` (bind mesh, posed with the previous rig, posed now) for a child and
   an adult; ``skin_weights.png`` and ``skin_strain.png`` (upper body, bind and the worst torso frame of idle,
   wave and squat, Anny's mapped weights against the refined ones; shaded, and coloured by edge strain);
@@ -278,6 +282,43 @@ def dual_quaternion_report(bodies: dict[int, Body]) -> dict:
     return out
 
 
+#: Skin a corrective shape could move in ``relaxation_bound``: vertices bound mainly to these joints.
+RELAX_JOINTS = (*fd.TORSO_JOINTS, *fd.COLLAR_JOINTS, "left_shoulder", "right_shoulder")
+#: Weights holding the moved skin to its skinned position (smaller: freer).
+RELAX_ANCHORS = (0.1, 0.01)
+
+
+def relaxation_bound(bodies: dict[int, Body], strain: dict) -> dict:
+    """The region strain on each action's worst torso frame with the torso, collar and shoulder skin moved
+    to bring edge lengths back (see the docstring): a lower bound for pose-corrective shapes."""
+    out: dict = {}
+    for name, entry in strain.items():
+        seed, frame = entry["worst_torso"]["seed"], entry["worst_torso"]["frame"]
+        body = bodies[seed]
+        m = fd.skinning_matrices(make_actor(make_motion(name, seed=seed), body).motion, body)
+        rest, posed = body.world_points(), fd.skin_all(body, m[frame : frame + 1])[0]
+        free = np.zeros(body.num_points, dtype=bool)
+        free[fd.region_vertices(body, RELAX_JOINTS)] = True
+        edges = {
+            r: fd.region_edges(body, j)
+            for r, j in (("torso", fd.TORSO_JOINTS), ("collars", fd.COLLAR_JOINTS))
+        }
+        result = {"seed": seed, "frame": frame, "moved_vertices": int(free.sum())}
+        result["skinned"] = {
+            r: round(float(fd.edge_strain(rest, posed[None], e)[0]), 4) for r, e in edges.items()
+        }
+        for anchor in RELAX_ANCHORS:
+            pts = fd.relaxed_points(rest, posed, body.faces, free, anchor=anchor, iterations=100)
+            move = np.linalg.norm(pts - posed, axis=1)[free] * 100
+            result[f"anchor_{anchor}"] = {
+                **{r: round(float(fd.edge_strain(rest, pts[None], e)[0]), 4) for r, e in edges.items()},
+                "move_max_cm": round(float(move.max()), 2),
+                "move_p95_cm": round(float(np.percentile(move, 95)), 2),
+            }
+        out[name] = result
+    return out
+
+
 def render_dqs(path: Path, seed: int) -> None:
     """The deepest frame of a squat (lowest pelvis), linear blend and dual-quaternion skinning, front and
     side, shaded like ``bind_vs_posed.png``."""
@@ -371,6 +412,7 @@ def main() -> None:
         grounding["usd_check_humanml3d_walk_below_seed0_cm"] = round(100 * float(np.abs(usd_low).max()), 3)
     result["grounding"] = grounding
     result["dual_quaternion"] = dual_quaternion_report(bodies)
+    result["relaxation_bound"] = relaxation_bound(bodies, strain)
     if args.render is not None:
         render(args.render / "bind_vs_posed.png", (8, 0))
         render_weights(args.render, (8, 0))

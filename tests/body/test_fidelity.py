@@ -293,3 +293,32 @@ def test_dual_quaternion_skinning_of_one_rigid_motion_is_that_motion(bodies):
          [2, 6, 3], [3, 6, 7], [0, 4, 2], [2, 4, 6], [1, 3, 5], [3, 7, 5]]
     )  # fmt: skip
     assert abs(abs(fd.mesh_volume(cube * 2.0, faces)) - 8.0) < 1e-12
+
+
+def _grid(n: int = 9) -> tuple[np.ndarray, np.ndarray]:
+    """An n x n vertex grid in the xy plane (1 cm spacing) and its triangles."""
+    y, x = np.mgrid[0:n, 0:n]
+    points = np.stack([x.ravel(), y.ravel(), np.zeros(n * n)], axis=1) * 0.01
+    i = (y[:-1, :-1] * n + x[:-1, :-1]).ravel()
+    faces = np.concatenate([np.stack([i, i + 1, i + n + 1], 1), np.stack([i, i + n + 1, i + n], 1)])
+    return points, faces
+
+
+def test_relaxation_brings_edges_back_and_leaves_fixed_vertices():
+    """relaxed_points (the bound on corrective shapes in bench_fidelity): a grid squeezed in x in its middle
+    columns relaxes towards its rest edge lengths; vertices not free do not move; a strong anchor keeps the
+    posed points."""
+    rest, faces = _grid()
+    posed = rest.copy()
+    middle = (rest[:, 0] > 0.025) & (rest[:, 0] < 0.055)
+    posed[:, 0] = np.where(middle, 0.04 + (rest[:, 0] - 0.04) * 0.7, rest[:, 0])  # 30 % shorter there
+    posed[:, 2] = 0.0
+    edges = fd.mesh_edges(faces)
+    before = fd.edge_strain(rest, posed[None], edges)[0]
+    free = middle & (rest[:, 1] > 0.0) & (rest[:, 1] < 0.08)
+    relaxed = fd.relaxed_points(rest, posed, faces, free, anchor=1e-3, iterations=200)
+    assert fd.edge_strain(rest, relaxed[None], edges)[0] < 0.5 * before
+    assert np.array_equal(relaxed[~free], posed[~free])
+    held = fd.relaxed_points(rest, posed, faces, free, anchor=1e6, iterations=20)
+    assert np.abs(held - posed).max() < 1e-4
+    assert np.array_equal(fd.relaxed_points(rest, posed, faces, np.zeros(len(rest), bool)), posed)

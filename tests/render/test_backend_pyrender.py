@@ -269,19 +269,24 @@ def test_culling_the_actors_back_faces_changes_no_pixel(scene, session):
         two_sided.close()
 
 
+def _assert_same_frames(session, other, frames=(0, 39)) -> None:
+    """``other`` (closed here) renders exactly ``session``'s rgb, depth and instance layers."""
+    try:
+        for frame in frames:
+            a, b = session.render(frame), other.render(frame)
+            for name in ("rgb", "depth", "instance"):
+                assert np.array_equal(a[name], b[name]), f"frame {frame}: {name} differs"
+    finally:
+        other.close()
+
+
 def test_binding_per_pass_gives_pyrenders_own_pixels(scene, session, monkeypatch):
     """The backend binds programs and lights once per pass instead of once per primitive
     (``_remember_per_pass``); frames must be exactly those of pyrender's own binding."""
     from usd_synth.render.backends import pyrender_backend
 
     monkeypatch.setattr(pyrender_backend, "_remember_per_pass", lambda renderer: None)
-    plain = _session(scene)
-    try:
-        for frame in (0, 39):
-            a, b = session.render(frame), plain.render(frame)
-            assert np.array_equal(a["rgb"], b["rgb"]) and np.array_equal(a["instance"], b["instance"])
-    finally:
-        plain.close()
+    _assert_same_frames(session, _session(scene))
 
 
 def test_light_counts_compiled_into_the_shader_give_the_same_pixels(scene, session, monkeypatch):
@@ -292,13 +297,7 @@ def test_light_counts_compiled_into_the_shader_give_the_same_pixels(scene, sessi
     counts = session._light_counts()
     assert sum(counts.values()) >= 2 and counts["N_SPOT_LIGHTS"] + counts["N_DIRECTIONAL_LIGHTS"] >= 1
     monkeypatch.setattr(PyrenderSession, "_light_counts", lambda self: {})
-    uniform_bounds = _session(scene)
-    try:
-        for frame in (0, 39):
-            a, b = session.render(frame), uniform_bounds.render(frame)
-            assert np.array_equal(a["rgb"], b["rgb"]) and np.array_equal(a["depth"], b["depth"])
-    finally:
-        uniform_bounds.close()
+    _assert_same_frames(session, _session(scene))
 
 
 def test_a_closed_session_leaves_the_next_one_working(scene):

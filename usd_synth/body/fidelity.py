@@ -10,6 +10,8 @@ These are the measures behind the body tests and ``benchmarks/bench_fidelity.py`
   edges inside a skin region (vertices bound mainly to given joints) against the bind mesh;
 * :func:`planted_feet`: the frames where a foot is planted (joint speed under 0.2 m/s and within 3 cm of
   its lowest height in the clip);
+* :func:`relaxed_points`: a posed mesh with chosen vertices moved to bring edge lengths back towards the
+  bind mesh's, a bound on what any corrective shape on those vertices could do to the strain measure;
 * :func:`dual_quaternion_skin` and :func:`mesh_volume`: dual-quaternion skinning of the same matrices and
   the enclosed volume, to measure what UsdSkel's other skinning method (``skel:skinningMethod =
   "dualQuaternion"``) would change: less volume lost in deep bends, more edge strain (see docs/bodies.md).
@@ -20,6 +22,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
+import scipy.sparse as sparse
+from scipy.sparse.linalg import factorized
 
 from usd_synth.body.model import Body
 from usd_synth.motion.model import Motion
@@ -188,3 +192,69 @@ def planted_feet(positions: np.ndarray, fps: float) -> np.ndarray:
 def foot_vertices(body: Body) -> dict[str, np.ndarray]:
     """Vertices of each foot (largest skin weight on that side's ankle or ball of the foot)."""
     return {side: region_vertices(body, joints) for side, joints in FEET.items()}
+
+
+def mesh_edges(faces: np.ndarray) -> np.ndarray:
+    """(E, 2) unique undirected edges of triangles ``faces``."""
+    f = np.asarray(faces)
+    edges = np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]])
+    return np.unique(np.sort(edges, axis=1), axis=0)
+
+
+def relaxed_points(
+    rest: np.ndarray,
+    posed: np.ndarray,
+    faces: np.ndarray,
+    free: np.ndarray,
+    anchor: float = 0.01,
+    iterations: int = 100,
+) -> np.ndarray:
+    """``posed`` (V, 3) with the ``free`` vertices (bool mask) moved so that mesh edge lengths come back
+    towards ``rest``'s, each free vertex held to its posed position with weight ``anchor``.
+
+    Why: a pose-corrective shape can only move vertices; this finds (a local optimum of) how far moving
+    them could lower the edge strain, and how far they must move for it, before anyone builds correctives.
+    The energy is sum over edges touching a free vertex of |p_i - p_j - L_ij d_ij|^2 plus anchor times
+    sum |p_i - posed_i|^2, minimized by alternating its two steps (the spring form of as-rigid-as-possible
+    deformation): fix each edge's direction d_ij from the current points, then solve the sparse linear
+    least squares for the free points (one factorization, reused). Other vertices stay where they are.
+    """
+    rest, posed = np.asarray(rest, dtype=np.float64), np.asarray(posed, dtype=np.float64)
+    free = np.asarray(free, dtype=bool)
+    edges = mesh_edges(faces)
+    edges = edges[free[edges[:, 0]] | free[edges[:, 1]]]
+    if not free.any() or len(edges) == 0:
+        return posed.copy()
+    # 1. the linear system: one row per edge (p_i - p_j), one per free vertex (the anchor)
+    column = np.full(len(posed), -1)
+    column[free] = np.arange(int(free.sum()))
+    rows, cols, vals = [], [], []
+    for end, sign in ((0, 1.0), (1, -1.0)):
+        on = free[edges[:, end]]
+        rows.append(np.flatnonzero(on))
+        cols.append(column[edges[on, end]])
+        vals.append(np.full(int(on.sum()), sign))
+    a = sparse.vstack(
+        [
+            sparse.csr_matrix(
+                (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                shape=(len(edges), int(free.sum())),
+            ),
+            np.sqrt(anchor) * sparse.identity(int(free.sum()), format="csr"),
+        ]
+    ).tocsc()
+    solve = factorized((a.T @ a).tocsc())
+    # 2. fixed vertices' part of each edge row moves to the right-hand side
+    fixed_i, fixed_j = ~free[edges[:, 0]], ~free[edges[:, 1]]
+    length = np.linalg.norm(rest[edges[:, 0]] - rest[edges[:, 1]], axis=1)
+    points = posed.copy()
+    for _ in range(iterations):
+        # 3. local step: each edge's direction from the current points, at its rest length
+        d = points[edges[:, 0]] - points[edges[:, 1]]
+        d *= (length / np.maximum(np.linalg.norm(d, axis=1), 1e-12))[:, None]
+        d -= np.where(fixed_i[:, None], points[edges[:, 0]], 0.0)
+        d += np.where(fixed_j[:, None], points[edges[:, 1]], 0.0)
+        # 4. global step: the free points
+        rhs = a.T @ np.vstack([d, np.sqrt(anchor) * posed[free]])
+        points[free] = np.stack([solve(rhs[:, k]) for k in range(3)], axis=1)
+    return points

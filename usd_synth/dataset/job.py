@@ -231,6 +231,8 @@ def _stage_clip(
     layouts = set(cfg.outputs.layouts)
     vid = video_id(job, k)
     rel = Path(job.split) / job.cls
+    from usd_synth.render.writers import labels_json
+
     labels = json.loads((clip_dir / "labels.json").read_text())
     labels["clip"]["scene"] = f"scenes/{job.id}/scene.usda" if cfg.outputs.keep_scenes else None
     labels["clip"]["video_id"] = vid
@@ -262,7 +264,7 @@ def _stage_clip(
                 put(f, Path("passes") / rel / vid / name / f.name)
     if (clip_dir / "contact_sheet.png").is_file():
         put(clip_dir / "contact_sheet.png", Path("sheets") / rel / f"{vid}.png")
-    put(None, Path("labels") / rel / f"{vid}.json", json.dumps(labels, indent=1).encode())
+    put(None, Path("labels") / rel / f"{vid}.json", labels_json(labels).encode())
     vis = [kp[2] for f in labels["frames"] for a in f["actors"] for kp in a["keypoints_2d"]]
     stats = {"frames": labels["clip"]["frames"], "visibility": round(float(np.mean(vis)), 4) if vis else 0.0}
     return vid, stats, staged
