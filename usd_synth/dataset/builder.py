@@ -49,9 +49,9 @@ LAYOUT_DIRS = ("videos", "tao", "skeletons", "labels", "passes", "sheets", "scen
 EXECUTORS = ("processes", "ray", "serial")
 
 #: Rough cost model for ``--dry-run``: seconds per clip = fixed + per megapixel-frame, on one core of a
-#: 2-core laptop-class CPU (measured with ``benchmarks/bench_dataset.py``).
+#: 2-core laptop-class CPU (measured with ``benchmarks/bench_dataset.py``: 3.2 s for 48 frames at 320x240).
 SECONDS_FIXED = 1.5
-SECONDS_PER_MEGAPIXEL_FRAME = 0.9
+SECONDS_PER_MEGAPIXEL_FRAME = 0.46
 BYTES_PER_PIXEL_FRAME = 1.0  # PNG frames + video + labels (3.5 MB for 48 frames at 320x240)
 #: The same without pixels (keypoint labels only): stage composition dominates.
 SECONDS_FIXED_LABELS = 0.5
