@@ -7,12 +7,12 @@ Unknown keys and out-of-range values are errors that name the key path (``camera
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from usd_synth.config_files import read_config_file
 from usd_synth.errors import UsdSynthError
 
 VIEWS = (
@@ -166,23 +166,5 @@ def scene_config(
 
 def load_scene_config(path: str | Path) -> SceneConfig:
     """Read a YAML or JSON scene config (bare, or under a ``scene:`` key)."""
-    path = Path(path)
-    if not path.is_file():
-        raise UsdSynthError("no such config file", path)
-    text = path.read_text(encoding="utf-8", errors="replace")
-    try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(text)
-        else:
-            import yaml
-
-            data = yaml.safe_load(text)
-    except Exception as exc:
-        raise UsdSynthError(
-            f"not a readable YAML/JSON config: {' '.join(str(exc).split())[:200]}", path
-        ) from None
-    if data is None:
-        data = {}
-    if isinstance(data, dict) and set(data) == {"scene"}:
-        data = data["scene"] or {}
-    return scene_config(data, path)
+    data = read_config_file(path, section="scene")
+    return scene_config({} if data is None else data, path)

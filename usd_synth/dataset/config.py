@@ -22,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from usd_synth.compose.config import Range, SceneConfig
+from usd_synth.config_files import read_config_file
 from usd_synth.errors import UsdSynthError
 
 SPLITS = ("train", "val", "test")
@@ -350,25 +351,6 @@ def dataset_config(data: Any, path: str | Path | None = None) -> DatasetConfig:
     if problems:
         raise ConfigErrors(problems, path)
     return cfg
-
-
-def read_config_file(path: str | Path) -> Any:
-    """The parsed YAML/JSON of a config file (errors name the file)."""
-    path = Path(path)
-    if not path.is_file():
-        raise UsdSynthError("no such config file", path, field="config")
-    if path.stat().st_size > 4_000_000:
-        raise UsdSynthError("config file is larger than 4 MB", path, field="config")
-    try:
-        text = path.read_text(encoding="utf-8")
-        if path.suffix.lower() == ".json":
-            return json.loads(text)
-        import yaml
-
-        return yaml.safe_load(text)
-    except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
-        raise UsdSynthError(f"not readable as YAML or JSON: {' '.join(str(exc).split())[:200]}", path,
-                            field="config") from None  # fmt: skip
 
 
 def load_dataset_config(path: str | Path) -> DatasetConfig:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from usd_synth.config_files import read_config_file
 from usd_synth.errors import UsdSynthError
 from usd_synth.render.protocol import ALL_PASSES, DEFAULT_PASSES, IMAGE_PASSES
 
@@ -83,18 +84,7 @@ def load_effects(effects: str | Path | dict | None):
     if isinstance(effects, dict):
         return effects_config(effects["effects"] if set(effects) == {"effects"} else effects)
     path = Path(effects)
-    if not path.is_file():
-        raise UsdSynthError("no such effects config file", path, field="effects")
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text())
-    except (yaml.YAMLError, UnicodeError, OSError) as exc:
-        raise UsdSynthError(
-            f"not a YAML or JSON file ({type(exc).__name__})", path, field="effects"
-        ) from None
-    if isinstance(data, dict) and set(data) == {"effects"}:
-        data = data["effects"]
+    data = read_config_file(path, field="effects", section="effects")
     return effects_config(data, path)
 
 
