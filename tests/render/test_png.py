@@ -33,6 +33,11 @@ def test_round_trip(shape, dtype):
     assert back.dtype == dtype and np.array_equal(back.reshape(a.shape), a)
 
 
+def test_byte_order_does_not_matter():
+    a = np.arange(12, dtype="<u2").reshape(3, 4) * 5000
+    assert encode_png(a) == encode_png(a.astype(">u2")) == encode_png(a[:, ::-1][:, ::-1])
+
+
 def test_smooth_depth_compresses_and_is_deterministic(tmp_path):
     yy, xx = np.mgrid[0:240, 0:320]
     depth = (2000 + 3 * xx + yy).astype(np.uint16)

@@ -40,8 +40,9 @@ def encode_png(image: np.ndarray, level: int = DEFAULT_LEVEL) -> bytes:
     a = np.asarray(image)
     if a.ndim == 2:
         a = a[:, :, None]
+    kind = (a.dtype.kind, a.dtype.itemsize)  # either byte order
     ok = a.ndim == 3 and (
-        (a.dtype == np.uint8 and a.shape[2] in _COLOR_TYPE) or (a.dtype == np.uint16 and a.shape[2] == 1)
+        (kind == ("u", 1) and a.shape[2] in _COLOR_TYPE) or (kind == ("u", 2) and a.shape[2] == 1)
     )
     if not ok:
         raise UsdSynthError(
@@ -50,7 +51,7 @@ def encode_png(image: np.ndarray, level: int = DEFAULT_LEVEL) -> bytes:
     h, w, c = a.shape
     if h < 1 or w < 1:
         raise UsdSynthError(f"PNG needs a non-empty image, got {h}x{w}", field="image")
-    bit_depth = 16 if a.dtype == np.uint16 else 8
+    bit_depth = 8 * a.dtype.itemsize
     # 1. rows as bytes, big-endian for 16 bits (PNG's byte order)
     raw = np.ascontiguousarray(a, dtype=">u2" if bit_depth == 16 else np.uint8).view(np.uint8).reshape(h, -1)
     bpp = c * bit_depth // 8  # bytes per pixel: the Sub filter's left neighbour distance
