@@ -1,20 +1,21 @@
 """Linear pose-corrective shapes, measured before building them: how much skin strain they take off.
 
-    python benchmarks/bench_correctives.py [--seed 0] [--step 12] [--anchor 0.05]
+    python benchmarks/bench_correctives.py [--seed 0] [--step 12] [--anchor 0.05] [--no-arms]
 
 An experiment ahead of the feature (issue 10), printed as JSON. SMPL corrects linear blend skinning with pose
 blend shapes: rest-space vertex offsets linear in the pose feature (R - I) of each joint's local rotation.
 Here the offsets are learned for one Anny body (``--seed``) from what ``fidelity.relaxed_points`` does to the
 skin of the torso, collars and shoulders (edge lengths brought back towards the bind mesh, held to the skinned
 positions with weight ``--anchor``) on every ``--step``-th frame of all built-in actions at motion seeds 0
-and 1:
+and 1, and (unless ``--no-arms``) every 8th frame of raised- and forward-arm actions at seeds 4-7, which a
+first run without them showed the model needs:
 
 1. per training frame, the relaxed points' displacement, taken back to the rest pose through each vertex's
    blended skinning rotation (so that the offset, added before skinning, gives that displacement);
 2. features: (R - I) of spine1-3, neck, head, the collars and the shoulders (81 numbers) and a constant;
 3. ridge regression of the offsets on the features (``--ridge``);
-4. on held-out clips (motion seed 3) of idle, walk, wave and squat: the worst 95th-percentile strain of the
-   torso and collar skin with and without the learned offsets, and how far they move the skin.
+4. on held-out clips (motion seed 3) of idle, walk, wave, squat and reach_up: the worst 95th-percentile
+   strain of the torso and collar skin with and without the learned offsets, and how far they move the skin.
 
 Nothing here is used by the actors yet; see docs/bodies.md for what the figures say.
 """
@@ -53,7 +54,9 @@ DRIVERS = (
     "left_shoulder",
     "right_shoulder",
 )
-TEST_ACTIONS = ("idle", "walk", "wave", "squat")
+TEST_ACTIONS = ("idle", "walk", "wave", "squat", "reach_up")
+#: Extra training clips with the arms raised or held forward: (actions, motion seeds, frame step).
+ARM_CLIPS = (("wave", "reach_up", "punch", "carry"), (4, 5, 6, 7), 8)
 
 
 def features(rotations: np.ndarray) -> np.ndarray:
@@ -67,24 +70,34 @@ def blended_rotations(body: Body, matrices: np.ndarray, vertices: np.ndarray) ->
     return np.einsum("vj,tjab->tvab", body.dense_weights()[vertices], matrices[:, :, :3, :3])
 
 
-def training_set(body: Body, moved: np.ndarray, step: int, anchor: float) -> tuple[np.ndarray, np.ndarray]:
+def training_clips(step: int, arms: bool) -> list[tuple[str, int, int]]:
+    """(action, motion seed, frame step) of the training clips."""
+    clips = [(name, seed, step) for name in list_actions() for seed in (0, 1)]
+    if arms:
+        names, seeds, arm_step = ARM_CLIPS
+        clips += [(name, seed, arm_step) for name in names for seed in seeds]
+    return clips
+
+
+def training_set(
+    body: Body, moved: np.ndarray, clips: list[tuple[str, int, int]], anchor: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Features (N, 82) and rest-space offsets (N, 3V) of the moved skin on the training frames."""
     rest = body.world_points()
     free = np.zeros(body.num_points, dtype=bool)
     free[moved] = True
     feats, offsets = [], []
-    for name in list_actions():
-        for seed in (0, 1):
-            motion = make_actor(make_motion(name, seed=seed), body).motion
-            frames = np.arange(0, motion.num_frames, step)
-            m = fd.skinning_matrices(motion, body)[frames]
-            posed = fd.skin_all(body, m)
-            blend = blended_rotations(body, m, moved)
-            for k in range(len(frames)):
-                relaxed = fd.relaxed_points(rest, posed[k], body.faces, free, anchor=anchor, iterations=60)
-                shift = relaxed[moved] - posed[k][moved]
-                offsets.append(np.linalg.solve(blend[k], shift[..., None])[..., 0].ravel())
-            feats.append(features(motion.rotations[frames]))
+    for name, seed, step in clips:
+        motion = make_actor(make_motion(name, seed=seed), body).motion
+        frames = np.arange(0, motion.num_frames, step)
+        m = fd.skinning_matrices(motion, body)[frames]
+        posed = fd.skin_all(body, m)
+        blend = blended_rotations(body, m, moved)
+        for k in range(len(frames)):
+            relaxed = fd.relaxed_points(rest, posed[k], body.faces, free, anchor=anchor, iterations=60)
+            shift = relaxed[moved] - posed[k][moved]
+            offsets.append(np.linalg.solve(blend[k], shift[..., None])[..., 0].ravel())
+        feats.append(features(motion.rotations[frames]))
     return np.concatenate(feats), np.array(offsets)
 
 
@@ -120,17 +133,21 @@ def main() -> None:
     ap.add_argument("--step", type=int, default=12, help="every step-th frame of a clip is a training frame")
     ap.add_argument("--anchor", type=float, default=0.05, help="relaxation's hold on the skinned positions")
     ap.add_argument("--ridge", type=float, nargs="+", default=[0.01, 1.0], help="ridge regression weights")
+    ap.add_argument(
+        "--no-arms", dest="arms", action="store_false", help="leave out the extra raised-arm clips"
+    )
     args = ap.parse_args()
     t0 = time.perf_counter()
     body = make_body("anny", args.seed)
     moved = fd.region_vertices(body, MOVED)
-    x, y = training_set(body, moved, args.step, args.anchor)
+    x, y = training_set(body, moved, training_clips(args.step, args.arms), args.anchor)
     result: dict = {
         "body_seed": args.seed,
         "stature_m": round(body.stature, 3),
         "moved_vertices": len(moved),
         "training_frames": len(x),
         "anchor": args.anchor,
+        "raised_arm_clips": args.arms,
         "training_seconds": round(time.perf_counter() - t0, 1),
     }
     for ridge in args.ridge:
