@@ -296,6 +296,10 @@ def test_light_counts_compiled_into_the_shader_give_the_same_pixels(scene, sessi
 
     counts = session._light_counts()
     assert sum(counts.values()) >= 2 and counts["N_SPOT_LIGHTS"] + counts["N_DIRECTIONAL_LIGHTS"] >= 1
+    # every colour-pass program, the one compiled when the session opened included, has them compiled in
+    programs = session._renderer._renderer._program_cache._program_cache.values()
+    colour = [p for p in programs if p.fragment_shader.endswith("mesh.frag")]
+    assert colour and all(counts.items() <= p.defines.items() for p in colour)
     monkeypatch.setattr(PyrenderSession, "_light_counts", lambda self: {})
     _assert_same_frames(session, _session(scene))
 

@@ -318,7 +318,6 @@ class PyrenderSession:
         self._renderer._renderer._program_cache = cache
         _remember_per_pass(self._renderer._renderer)
         self._build_scene()
-        cache.light_counts = self._light_counts()
         self._skinner = None
         if self.desc.skin_targets:
             from usd_synth.kernels.skinning import WarpSkinner, concat_skins
@@ -438,13 +437,15 @@ class PyrenderSession:
             self._seg_map[node] = self._id_color(self.instances[obj.path].instance_id)
             self._seg_only.append(mesh)
         self._add_lights()
+        # the lights are fixed from here on: their counts are compiled into the colour pass's shader
+        self._renderer._renderer._program_cache.light_counts = self._light_counts()
         if self._ids_in_alpha:  # the background's id is 0
             self.scene.bg_color = np.array([*self.scene.bg_color[:3], 0.0])
         self._cam_node = self._add(pr.IntrinsicsCamera(1, 1, 0, 0), pose=np.eye(4))
         # upload everything and compile the shaders once, so that frames do not pay for it; the first
         # render also makes the framebuffer, with ``msaa`` samples a pixel
         with _framebuffer_samples(self.msaa):
-            self._renderer.render(self.scene, flags=self._rgb_flags())
+            self._renderer.render(self.scene, flags=self._colour_flags())
         self._compare_in_sampler()
         if not self._ids_in_alpha:
             self._render_ids()
@@ -500,6 +501,10 @@ class PyrenderSession:
 
     def _rgb_flags(self):
         return self._shadow_flags if self.shadows else self._pr.RenderFlags.NONE
+
+    def _colour_flags(self):
+        """The colour pass's flags: with RGBA read back where the instance ids ride in alpha."""
+        return self._rgb_flags() | self._pr.RenderFlags.RGBA if self._ids_in_alpha else self._rgb_flags()
 
     @staticmethod
     def _id_color(instance_id: int) -> np.ndarray:
@@ -656,8 +661,7 @@ class PyrenderSession:
         t0 = _time.perf_counter()
         out: dict[str, np.ndarray] = {}
         if self._ids_in_alpha:
-            flags = self._rgb_flags() | self._pr.RenderFlags.RGBA
-            color, depth = self._renderer.render(self.scene, flags=flags)
+            color, depth = self._renderer.render(self.scene, flags=self._colour_flags())
             out["rgb"] = np.ascontiguousarray(color[..., :3])
             ids = color[..., 3].astype(np.uint16)
         elif "rgb" in self.passes:
