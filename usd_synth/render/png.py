@@ -24,7 +24,7 @@ from usd_synth.errors import UsdSynthError
 #: zlib level: 3 writes a 320x240 depth frame in ~2 ms at about Pillow's level-3 size; 6 is ~2.5x slower
 #: for files ~20 % smaller.
 DEFAULT_LEVEL = 3
-#: PNG colour type by number of channels: grey, (grey+alpha unused), RGB, RGBA.
+#: PNG colour type by number of channels: grey, RGB, RGBA.
 _COLOR_TYPE = {1: 0, 3: 2, 4: 6}
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
