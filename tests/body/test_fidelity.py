@@ -322,3 +322,5 @@ def test_relaxation_brings_edges_back_and_leaves_fixed_vertices():
     held = fd.relaxed_points(rest, posed, faces, free, anchor=1e6, iterations=20)
     assert np.abs(held - posed).max() < 1e-4
     assert np.array_equal(fd.relaxed_points(rest, posed, faces, np.zeros(len(rest), bool)), posed)
+    with pytest.raises(ValueError, match="anchor"):
+        fd.relaxed_points(rest, posed, faces, free, anchor=0.0)

@@ -22,8 +22,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
-import scipy.sparse as sparse
-from scipy.sparse.linalg import factorized
 
 from usd_synth.body.model import Body
 from usd_synth.motion.model import Motion
@@ -136,9 +134,7 @@ def region_edges(body: Body, joints: Iterable[str]) -> np.ndarray:
     """(E, 2) unique mesh edges whose two vertices both lie in the region of ``joints``."""
     inside = np.zeros(body.num_points, dtype=bool)
     inside[region_vertices(body, joints)] = True
-    f = body.faces
-    edges = np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]])
-    edges = np.unique(np.sort(edges, axis=1), axis=0)
+    edges = mesh_edges(body.faces)
     return edges[inside[edges[:, 0]] & inside[edges[:, 1]]]
 
 
@@ -219,6 +215,11 @@ def relaxed_points(
     deformation): fix each edge's direction d_ij from the current points, then solve the sparse linear
     least squares for the free points (one factorization, reused). Other vertices stay where they are.
     """
+    import scipy.sparse as sparse  # here: the actors' grounding imports this module and needs none of it
+    from scipy.sparse.linalg import factorized
+
+    if not anchor > 0:
+        raise ValueError(f"anchor must be positive (it keeps the system solvable), got {anchor}")
     rest, posed = np.asarray(rest, dtype=np.float64), np.asarray(posed, dtype=np.float64)
     free = np.asarray(free, dtype=bool)
     edges = mesh_edges(faces)
