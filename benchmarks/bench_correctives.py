@@ -40,8 +40,6 @@ from usd_synth.motion.library import list_actions, make_motion  # noqa: E402
 from usd_synth.rotations import quat_to_matrix  # noqa: E402
 from usd_synth.skeleton import JOINT_INDEX  # noqa: E402
 
-#: Skin the correctives move (as the relaxation bound in bench_fidelity.py).
-MOVED = (*fd.TORSO_JOINTS, *fd.COLLAR_JOINTS, "left_shoulder", "right_shoulder")
 #: Joints whose local rotations drive the correctives.
 DRIVERS = (
     "spine1",
@@ -139,7 +137,7 @@ def main() -> None:
     args = ap.parse_args()
     t0 = time.perf_counter()
     body = make_body("anny", args.seed)
-    moved = fd.region_vertices(body, MOVED)
+    moved = fd.region_vertices(body, fd.CORRECTIVE_JOINTS)
     x, y = training_set(body, moved, training_clips(args.step, args.arms), args.anchor)
     result: dict = {
         "body_seed": args.seed,

@@ -282,8 +282,6 @@ def dual_quaternion_report(bodies: dict[int, Body]) -> dict:
     return out
 
 
-#: Skin a corrective shape could move in ``relaxation_bound``: vertices bound mainly to these joints.
-RELAX_JOINTS = (*fd.TORSO_JOINTS, *fd.COLLAR_JOINTS, "left_shoulder", "right_shoulder")
 #: Weights holding the moved skin to its skinned position (smaller: freer).
 RELAX_ANCHORS = (0.1, 0.01)
 
@@ -298,7 +296,7 @@ def relaxation_bound(bodies: dict[int, Body], strain: dict) -> dict:
         m = fd.skinning_matrices(make_actor(make_motion(name, seed=seed), body).motion, body)
         rest, posed = body.world_points(), fd.skin_all(body, m[frame : frame + 1])[0]
         free = np.zeros(body.num_points, dtype=bool)
-        free[fd.region_vertices(body, RELAX_JOINTS)] = True
+        free[fd.region_vertices(body, fd.CORRECTIVE_JOINTS)] = True
         edges = {
             r: fd.region_edges(body, j)
             for r, j in (("torso", fd.TORSO_JOINTS), ("collars", fd.COLLAR_JOINTS))

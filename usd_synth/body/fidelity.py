@@ -31,6 +31,9 @@ from usd_synth.skeleton import JOINT_INDEX, NUM_JOINTS
 #: Joints whose skin regions must keep their shape closely (chest, back, neck) and the collars.
 TORSO_JOINTS = ("spine1", "spine2", "spine3", "neck")
 COLLAR_JOINTS = ("left_collar", "right_collar")
+#: Skin a pose-corrective shape for the torso and collars would move (benchmarks' relaxation bound and
+#: corrective experiment): vertices bound mainly to these joints.
+CORRECTIVE_JOINTS = (*TORSO_JOINTS, *COLLAR_JOINTS, "left_shoulder", "right_shoulder")
 
 #: A foot joint is planted when slower than this (m/s) ...
 PLANT_SPEED = 0.2

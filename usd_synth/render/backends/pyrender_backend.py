@@ -295,6 +295,7 @@ class PyrenderSession:
         self.instances: dict[str, Instance] = dict(self.desc.instances)
         self.timings = {"skinning": 0.0, "upload": 0.0, "render": 0.0}
         self._renderer = None
+        self._last_camera: tuple[float, CameraModel] | None = None
         pyrender = _import_pyrender()
         self._pr = pyrender
         # shadow maps sized for the image (pyrender's default 2048^2 costs more than the frame itself)
@@ -586,7 +587,7 @@ class PyrenderSession:
         """The camera at ``time_code``; the last one is kept, as a frame's render and its labels both ask
         (USD's camera and transform queries cost ~0.7 ms)."""
         t = float(time_code)
-        last = getattr(self, "_last_camera", None)
+        last = self._last_camera
         if last is None or last[0] != t:
             prim = self.desc.stage.GetPrimAtPath(self.camera_path)
             last = self._last_camera = (t, camera_model(prim, t, self.width, self.height))
@@ -660,13 +661,11 @@ class PyrenderSession:
         self._set_camera(cam)
         t0 = _time.perf_counter()
         out: dict[str, np.ndarray] = {}
-        if self._ids_in_alpha:
+        if "rgb" in self.passes:
             color, depth = self._renderer.render(self.scene, flags=self._colour_flags())
             out["rgb"] = np.ascontiguousarray(color[..., :3])
-            ids = color[..., 3].astype(np.uint16)
-        elif "rgb" in self.passes:
-            color, _ = self._renderer.render(self.scene, flags=self._rgb_flags())
-            out["rgb"] = np.ascontiguousarray(color[..., :3])
+            if self._ids_in_alpha:
+                ids = color[..., 3].astype(np.uint16)
         if any(p in self.passes for p in ("depth", "instance", "semantic", "normals")):
             if not self._ids_in_alpha:
                 seg, depth = self._render_ids()
