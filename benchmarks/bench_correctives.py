@@ -15,7 +15,9 @@ first run without them showed the model needs:
 2. features: (R - I) of spine1-3, neck, head, the collars and the shoulders (81 numbers) and a constant;
 3. ridge regression of the offsets on the features (``--ridge``);
 4. on held-out clips (motion seed 3) of idle, walk, wave, squat and reach_up: the worst 95th-percentile
-   strain of the torso and collar skin with and without the learned offsets, and how far they move the skin.
+   strain of the torso and collar skin with and without the learned offsets, the torso's worst creases (95th
+   percentile of the fold angle's change across its edges, ``fidelity.crease_change``, degrees) and how far
+   the offsets move the skin.
 
 Nothing here is used by the actors yet; see docs/bodies.md for what the figures say.
 """
@@ -120,6 +122,10 @@ def evaluate(body: Body, moved: np.ndarray, weights: np.ndarray) -> dict:
                 "skinned": round(float(fd.edge_strain(rest, posed, edges).max()), 4),
                 "corrected": round(float(fd.edge_strain(rest, corrected, edges).max()), 4),
             }
+        entry["torso_crease_deg"] = {
+            label: round(float(fd.crease_change(rest, pts, body.faces, regions["torso"]).max()), 2)
+            for label, pts in (("skinned", posed), ("corrected", corrected))
+        }
         entry["move_max_cm"] = round(float(np.linalg.norm(corrected - posed, axis=-1).max() * 100), 2)
         out[name] = entry
     return out

@@ -18,14 +18,21 @@
   worst over seeds of the region strain (torso, collars, hips: skin bound mainly to the pelvis or hips)
   and of the enclosed volume's change against the bind mesh (12 frames a clip), with linear blend
   skinning (what the actors use) and with dual quaternions (UsdSkel's other ``skel:skinningMethod``);
-* ``relaxation_bound``: per action, on the worst torso frame found above, the region strain after the skin
-  of the torso, collars and shoulders is moved freely to bring edge lengths back towards the bind mesh
-  (:func:`usd_synth.body.fidelity.relaxed_points`, held to the skinned positions with weight 0.1 and 0.01),
-  and how far that moves it (cm): what any corrective shape on that skin could reach at best;
+* ``relaxation_bound``: per action, on the worst torso frame found above, the region strain and the torso's
+  creases (95th percentile of the fold angle's change across its edges, degrees:
+  :func:`usd_synth.body.fidelity.crease_change`) after skin is moved freely to bring edge lengths back
+  towards the bind mesh (:func:`usd_synth.body.fidelity.relaxed_points`): the torso, collar and shoulder
+  skin held to its skinned position with weight 0.1 and 0.01, and the whole mesh held with 0.001 and its
+  displacement kept smooth with weight 0, 0.1, 1 and 10; and how far that moves it (cm): what any
+  corrective shape could reach at best, and how much it would crease the skin to get there;
+* ``alternatives``: on each action's worst body and motion seed, the worst strain with changes to the
+  motion (the head's rotation shared with the neck; the collars taking a third of an arm's raise) or to
+  the weights (the neck's weight handed to the head gradually up the neck) that might have lowered it;
 * ``--render DIR``: ``bind_vs_posed.png`` (bind mesh, posed with the previous rig, posed now) for a child and
   an adult; ``skin_weights.png`` and ``skin_strain.png`` (upper body, bind and the worst torso frame of idle,
   wave and squat, Anny's mapped weights against the refined ones; shaded, and coloured by edge strain);
-  ``lbs_vs_dqs.png`` (the deepest squat frame skinned both ways, front and side).
+  ``lbs_vs_dqs.png`` (the deepest squat frame skinned both ways, front and side); ``strain_target.png``
+  (each action's worst torso frame skinned and relaxed as above, shaded and coloured by edge strain).
 """
 
 from __future__ import annotations
@@ -53,12 +60,27 @@ from usd_synth.kinematics import world_to_local  # noqa: E402
 from usd_synth.motion.library import list_actions, make_motion  # noqa: E402
 from usd_synth.motion.model import Motion  # noqa: E402
 from usd_synth.motion.readers import read_motion  # noqa: E402
-from usd_synth.rotations import matrix_to_quat  # noqa: E402
+from usd_synth.rotations import (  # noqa: E402
+    axis_angle_to_quat,
+    matrix_to_quat,
+    quat_apply,
+    quat_conj,
+    quat_mul,
+    quat_to_axis_angle,
+)
+from usd_synth.skeleton import JOINT_INDEX  # noqa: E402
 from usd_synth.usd.authoring import open_stage  # noqa: E402
 from usd_synth.usd.bake import usd_skinned_points  # noqa: E402
 from usd_synth.usd.body_io import write_actor  # noqa: E402
 
 ACTIONS = ("idle", "walk", "wave", "squat")
+
+
+def _qpow(q: np.ndarray, t: float) -> np.ndarray:
+    """Quaternions ``q`` raised to ``t``: the same axis, ``t`` times the angle."""
+    return axis_angle_to_quat(quat_to_axis_angle(q) * t)
+
+
 GROUPS = {
     "legs": ("left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle"),
     "spine": ("spine1", "spine2", "spine3"),
@@ -93,7 +115,7 @@ def shoulder_rise(body: Body, motion: Motion) -> np.ndarray:
 
 def decomposition(body: Body, motion: Motion, frame: int) -> dict[str, dict[str, float]]:
     """Strain of one frame with only one joint group posed (the others held in the bind pose)."""
-    from usd_synth.skeleton import JOINT_INDEX, SMPL_JOINTS
+    from usd_synth.skeleton import SMPL_JOINTS
 
     bind_q = matrix_to_quat(world_to_local(body.bind_rotations, body.joints)[0])
     out = {}
@@ -186,6 +208,75 @@ def render(path: Path, seeds: tuple[int, ...]) -> None:
     fig.savefig(path, dpi=62)
 
 
+def face_strain(rest: np.ndarray, posed: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Per triangle, the largest relative length change of its three edges against ``rest``."""
+    out = np.zeros(len(faces))
+    for a, b in ((0, 1), (1, 2), (2, 0)):
+        r = np.linalg.norm(rest[faces[:, a]] - rest[faces[:, b]], axis=1)
+        p = np.linalg.norm(posed[faces[:, a]] - posed[faces[:, b]], axis=1)
+        out = np.maximum(out, np.abs(p / r - 1.0))
+    return out
+
+
+def draw_upper(
+    ax, pts: np.ndarray, faces: np.ndarray, strain: np.ndarray | None, crop, side: bool = False
+) -> None:
+    """A front (or, with ``side``, left-side) view of ``pts`` cropped to ``crop`` ((u0, u1), (v0, v1)):
+    shaded skin, or each triangle coloured by ``strain``, black 0 to yellow 40 % or more."""
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import PolyCollection
+
+    n = np.cross(pts[faces[:, 1]] - pts[faces[:, 0]], pts[faces[:, 2]] - pts[faces[:, 0]])
+    n /= np.linalg.norm(n, axis=1, keepdims=True) + 1e-12
+    cam = np.array([1.0, 0.0, 0.0]) if side else np.array([0.0, -1.0, 0.0])
+    key = cam + np.array([0.3, 0.0, 0.7] if not side else [0.0, -0.3, 0.7])
+    light = np.clip(n @ (key / np.linalg.norm(key)), 0, 1) * 0.75 + 0.25
+    depth = pts[faces] @ cam
+    order = np.argsort(depth.mean(axis=1))
+    order = order[n[order] @ cam > 0]
+    uv = np.stack([-pts[:, 1], pts[:, 2]], axis=1) if side else pts[:, [0, 2]]
+    tri = uv[faces[order]]
+    if strain is None:
+        rgb = np.clip(np.outer(light[order], [0.8, 0.6, 0.5]), 0, 1)
+    else:
+        c = plt.cm.inferno(np.clip(strain[order] / 0.4, 0, 1))[:, :3]
+        rgb = np.clip(c * (0.5 + 0.5 * light[order, None]), 0, 1)
+    ax.add_collection(PolyCollection(tri, facecolors=rgb, edgecolors=rgb, linewidths=0.1, antialiased=False))
+    ax.set_xlim(*crop[0])
+    ax.set_ylim(*crop[1])
+    ax.set_aspect("equal")
+    ax.axis("off")
+
+
+def render_target(path: Path, shapes: dict) -> None:
+    """Each action's worst torso frame as skinned and with the whole mesh relaxed (:data:`DRAWN_RUNS`: free
+    to fold, and with a smooth displacement): shaded, and coloured by edge strain; front, and the side."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = [("skinned", None)] + [(f"relaxed, {k}", k) for k in next(iter(shapes.values()))[3]]
+    cols = [(label, key, coloured, False) for label, key in runs for coloured in (False, True)]
+    cols += [(label, key, False, True) for label, key in runs]
+    fig, axes = plt.subplots(len(shapes), len(cols), figsize=(1.9 * len(cols), 2.6 * len(shapes)))
+    for row, (name, (body, rest, posed, drawn)) in enumerate(shapes.items()):
+        neck = fd.region_vertices(body, ("neck",))
+        for col, (label, key, coloured, side) in enumerate(cols):
+            pts = posed if key is None else drawn[key]
+            ctr, h = pts[neck].mean(axis=0), body.stature
+            u = -ctr[1] if side else ctr[0]
+            crop = ((u - 0.25 * h, u + 0.25 * h), (ctr[2] - 0.4 * h, ctr[2] + 0.1 * h))
+            strain = face_strain(rest, pts, body.faces) if coloured else None
+            draw_upper(axes[row, col], pts, body.faces, strain, crop, side)
+            title = f"{label}{': strain' if coloured else ''}{' (side)' if side else ''}"
+            axes[row, col].set_title(f"{name}\n{title}", fontsize=7)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
 def render_weights(folder: Path, seeds: tuple[int, ...]) -> None:
     """Upper bodies: bind and the worst torso frame of idle, wave, squat; Anny's mapped weights against the
     refined ones; shaded (``skin_weights.png``) and coloured by the largest edge strain of each triangle,
@@ -194,36 +285,6 @@ def render_weights(folder: Path, seeds: tuple[int, ...]) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.collections import PolyCollection
-
-    def face_strain(rest, posed, faces):
-        out = np.zeros(len(faces))
-        for a, b in ((0, 1), (1, 2), (2, 0)):
-            r = np.linalg.norm(rest[faces[:, a]] - rest[faces[:, b]], axis=1)
-            p = np.linalg.norm(posed[faces[:, a]] - posed[faces[:, b]], axis=1)
-            out = np.maximum(out, np.abs(p / r - 1.0))
-        return out
-
-    def draw(ax, pts, faces, strain, crop):
-        n = np.cross(pts[faces[:, 1]] - pts[faces[:, 0]], pts[faces[:, 2]] - pts[faces[:, 0]])
-        n /= np.linalg.norm(n, axis=1, keepdims=True) + 1e-12
-        key = np.array([0.3, -1.0, 0.7]) / np.linalg.norm([0.3, -1.0, 0.7])
-        light = np.clip(n @ key, 0, 1) * 0.75 + 0.25
-        order = np.argsort(pts[faces, 1].mean(axis=1))[::-1]
-        order = order[n[order, 1] < 0]
-        tri = pts[:, [0, 2]][faces[order]]
-        if strain is None:
-            rgb = np.clip(np.outer(light[order], [0.8, 0.6, 0.5]), 0, 1)
-        else:
-            c = plt.cm.inferno(np.clip(strain[order] / 0.4, 0, 1))[:, :3]
-            rgb = np.clip(c * (0.5 + 0.5 * light[order, None]), 0, 1)
-        ax.add_collection(
-            PolyCollection(tri, facecolors=rgb, edgecolors=rgb, linewidths=0.1, antialiased=False)
-        )
-        ax.set_xlim(*crop[0])
-        ax.set_ylim(*crop[1])
-        ax.set_aspect("equal")
-        ax.axis("off")
 
     shows = ("bind", "idle", "wave", "squat")
     for file, coloured in (("skin_weights.png", False), ("skin_strain.png", True)):
@@ -245,7 +306,7 @@ def render_weights(folder: Path, seeds: tuple[int, ...]) -> None:
                     ctr, h = pts[neck].mean(axis=0), body.stature
                     crop = ((ctr[0] - 0.25 * h, ctr[0] + 0.25 * h), (ctr[2] - 0.33 * h, ctr[2] + 0.1 * h))
                     ax = axes[2 * i + k, col]
-                    draw(ax, pts, b.faces, face_strain(rest, pts, b.faces) if coloured else None, crop)
+                    draw_upper(ax, pts, b.faces, face_strain(rest, pts, b.faces) if coloured else None, crop)
                     ax.set_title(f"{label}: {name}\n{body.stature:.2f} m", fontsize=8)
         fig.tight_layout()
         folder.mkdir(parents=True, exist_ok=True)
@@ -282,38 +343,134 @@ def dual_quaternion_report(bodies: dict[int, Body]) -> dict:
     return out
 
 
-#: Weights holding the moved skin to its skinned position (smaller: freer).
-RELAX_ANCHORS = (0.1, 0.01)
+#: Relaxation settings, (skin moved, anchor, smooth): the skin a torso corrective would move, held to its
+#: skinned position with weight ``anchor`` (smaller: freer), and every vertex of the body, held loosely,
+#: with its displacement kept smooth by ``smooth`` (larger: fewer folds); see fidelity.relaxed_points.
+RELAX_RUNS = (
+    ("corrective_skin", 0.1, 0.0),
+    ("corrective_skin", 0.01, 0.0),
+    ("whole_mesh", 0.001, 0.0),
+    ("whole_mesh", 0.001, 0.1),
+    ("whole_mesh", 0.001, 1.0),
+    ("whole_mesh", 0.001, 10.0),
+)
+#: The runs drawn in strain_target.png.
+DRAWN_RUNS = (("whole_mesh", 0.001, 0.0), ("whole_mesh", 0.001, 1.0))
 
 
-def relaxation_bound(bodies: dict[int, Body], strain: dict) -> dict:
-    """The region strain on each action's worst torso frame with the torso, collar and shoulder skin moved
-    to bring edge lengths back (see the docstring): a lower bound for pose-corrective shapes."""
+def shape_measures(body: Body, rest: np.ndarray, pts: np.ndarray, edges: dict[str, np.ndarray]) -> dict:
+    """95th-percentile edge strain of each region's ``edges`` and fold-angle change of the torso's (degrees)
+    of one posed frame ``pts`` against ``rest``."""
+    out = {r: round(float(fd.edge_strain(rest, pts[None], e)[0]), 4) for r, e in edges.items()}
+    crease = fd.crease_change(rest, pts[None], body.faces, edges["torso"])[0]
+    return {**out, "torso_crease_deg": round(float(crease), 2)}
+
+
+def relaxation_bound(bodies: dict[int, Body], strain: dict) -> tuple[dict, dict]:
+    """The region strain and torso creases on each action's worst torso frame with skin moved to bring
+    edge lengths back (see the docstring): what pose-corrective shapes could reach at best, and what it
+    costs in folds. Also returns, per action, the body, its rest and skinned points and the points of
+    :data:`DRAWN_RUNS` (for ``strain_target.png``)."""
     out: dict = {}
+    shapes: dict = {}
     for name, entry in strain.items():
         seed, frame = entry["worst_torso"]["seed"], entry["worst_torso"]["frame"]
         body = bodies[seed]
         m = fd.skinning_matrices(make_actor(make_motion(name, seed=seed), body).motion, body)
         rest, posed = body.world_points(), fd.skin_all(body, m[frame : frame + 1])[0]
-        free = np.zeros(body.num_points, dtype=bool)
-        free[fd.region_vertices(body, fd.CORRECTIVE_JOINTS)] = True
         edges = {
             r: fd.region_edges(body, j)
             for r, j in (("torso", fd.TORSO_JOINTS), ("collars", fd.COLLAR_JOINTS))
         }
-        result = {"seed": seed, "frame": frame, "moved_vertices": int(free.sum())}
-        result["skinned"] = {
-            r: round(float(fd.edge_strain(rest, posed[None], e)[0]), 4) for r, e in edges.items()
-        }
-        for anchor in RELAX_ANCHORS:
-            pts = fd.relaxed_points(rest, posed, body.faces, free, anchor=anchor, iterations=100)
+        result: dict = {"seed": seed, "frame": frame, "skinned": shape_measures(body, rest, posed, edges)}
+        drawn: dict = {}
+        for moved, anchor, smooth in RELAX_RUNS:
+            free = np.ones(body.num_points, dtype=bool)
+            if moved == "corrective_skin":
+                free[:] = False
+                free[fd.region_vertices(body, fd.CORRECTIVE_JOINTS)] = True
+            pts = fd.relaxed_points(
+                rest, posed, body.faces, free, anchor=anchor, iterations=100, smooth=smooth
+            )
             move = np.linalg.norm(pts - posed, axis=1)[free] * 100
-            result[f"anchor_{anchor}"] = {
-                **{r: round(float(fd.edge_strain(rest, pts[None], e)[0]), 4) for r, e in edges.items()},
+            result.setdefault(moved, {"vertices": int(free.sum())})[f"anchor_{anchor}_smooth_{smooth}"] = {
+                **shape_measures(body, rest, pts, edges),
                 "move_max_cm": round(float(move.max()), 2),
                 "move_p95_cm": round(float(np.percentile(move, 95)), 2),
             }
+            if (moved, anchor, smooth) in DRAWN_RUNS:
+                drawn[f"smooth {smooth}"] = pts
+        shapes[name] = (body, rest, posed, drawn)
         out[name] = result
+    return out, shapes
+
+
+def share_head_with_neck(motion: Motion, share: float = 0.5) -> Motion:
+    """The motion with ``share`` of each frame's head rotation moved onto the neck (the head's world
+    orientation kept): the cervical spine taking part in a head turn, as the lower neck does."""
+    m = motion.copy()
+    head, neck = JOINT_INDEX["head"], JOINT_INDEX["neck"]
+    q = m.rotations[:, head]
+    m.rotations[:, neck] = quat_mul(m.rotations[:, neck], _qpow(q, share))
+    m.rotations[:, head] = _qpow(q, 1.0 - share)
+    return m
+
+
+def shoulder_rhythm(motion: Motion, share: float = 1 / 3, start_deg: float = 30.0) -> Motion:
+    """The motion with each collar turning by ``share`` of its arm's elevation above ``start_deg`` (the
+    upper arm's angle from hanging straight down), about the same axis, and the shoulder by the rest, so
+    the upper arm points where it did: the scapulo-humeral rhythm (the shoulder blade taking about a third
+    of an arm's raise), a change of the motion rather than of the skin."""
+    m = motion.copy()
+    hang = np.array([0.0, -1.0, 0.0])
+    for side, out_x in (("left", 1.0), ("right", -1.0)):
+        s, c = JOINT_INDEX[f"{side}_shoulder"], JOINT_INDEX[f"{side}_collar"]
+        q = m.rotations[:, s]
+        arm = quat_apply(q, np.broadcast_to([out_x, 0.0, 0.0], q.shape[:-1] + (3,)))
+        elevation = np.arccos(np.clip(arm @ hang, -1.0, 1.0))
+        axis = np.cross(hang, arm)
+        norm = np.linalg.norm(axis, axis=-1, keepdims=True)
+        axis = np.where(norm > 1e-6, axis / np.maximum(norm, 1e-9), [0.0, 0.0, out_x])
+        soft = 0.1 * np.logaddexp(0.0, (elevation - np.radians(start_deg)) / 0.1)  # smooth max(0, .)
+        turn = axis_angle_to_quat(axis * (share * soft)[:, None])
+        m.rotations[:, c] = quat_mul(m.rotations[:, c], turn)
+        m.rotations[:, s] = quat_mul(quat_conj(turn), q)
+    return m
+
+
+def neck_weight_gradient(body: Body, top: float = 0.8) -> Body:
+    """The body with the neck skin's weight handed to the head gradually up the neck (none at the neck
+    joint, all of it ``top`` of the way to the head joint), so a head turn twists the whole neck."""
+    dense = body.dense_weights()
+    joints = body.bind_world()[1]
+    neck, head = JOINT_INDEX["neck"], JOINT_INDEX["head"]
+    up = np.clip(
+        (body.world_points()[:, 2] - joints[neck, 2]) / (top * (joints[head, 2] - joints[neck, 2])), 0, 1
+    )
+    moved = dense[:, neck] * up * up * (3.0 - 2.0 * up)
+    dense[:, neck] -= moved
+    dense[:, head] += moved
+    idx, w = limit_influences(dense, body.influences)
+    return dataclasses.replace(body, joint_indices=idx, joint_weights=w)
+
+
+def alternatives(bodies: dict[int, Body], strain: dict) -> dict:
+    """Worst torso / collar strain over the clip of each action's worst body and motion seed, as it is and
+    with changes to the motion or the weights that might have lowered it (measured, none kept)."""
+    out: dict = {}
+    for name, entry in strain.items():
+        seed = entry["worst_torso"]["seed"]
+        body, motion = bodies[seed], make_motion(name, seed=seed)
+        variants = {
+            "as_is": (body, motion),
+            "head_shared_with_neck": (body, share_head_with_neck(motion)),
+            "shoulder_rhythm": (body, shoulder_rhythm(motion)),
+            "neck_weight_gradient": (neck_weight_gradient(body), motion),
+        }
+        out[name] = {"seed": seed}
+        for label, (b, mo) in variants.items():
+            s = strain_of(b, make_actor(mo, b).motion)
+            out[name][label] = {r: round(float(v.max()), 4) for r, v in s.items()}
     return out
 
 
@@ -410,11 +567,13 @@ def main() -> None:
         grounding["usd_check_humanml3d_walk_below_seed0_cm"] = round(100 * float(np.abs(usd_low).max()), 3)
     result["grounding"] = grounding
     result["dual_quaternion"] = dual_quaternion_report(bodies)
-    result["relaxation_bound"] = relaxation_bound(bodies, strain)
+    result["relaxation_bound"], shapes = relaxation_bound(bodies, strain)
+    result["alternatives"] = alternatives(bodies, strain)
     if args.render is not None:
         render(args.render / "bind_vs_posed.png", (8, 0))
         render_weights(args.render, (8, 0))
         render_dqs(args.render / "lbs_vs_dqs.png", 7)
+        render_target(args.render / "strain_target.png", shapes)
     result["seconds"] = round(time.perf_counter() - t0, 1)
     print(json.dumps(result, indent=1))
 

@@ -324,3 +324,48 @@ def test_relaxation_brings_edges_back_and_leaves_fixed_vertices():
     assert np.array_equal(fd.relaxed_points(rest, posed, faces, np.zeros(len(rest), bool)), posed)
     with pytest.raises(ValueError, match="anchor"):
         fd.relaxed_points(rest, posed, faces, free, anchor=0.0)
+
+
+def test_crease_change_sees_a_fold_that_keeps_edge_lengths():
+    """crease_change: a grid folded 90 degrees along one line keeps every edge length (strain 0) but its
+    fold line's edges turn by 90 degrees; a flat grid moved rigidly has no crease; edges outside the fold
+    see none."""
+    rest, faces = _grid()
+    folded = rest.copy()
+    beyond = rest[:, 0] > 0.04 + 1e-9
+    folded[beyond, 0] = 0.04
+    folded[beyond, 2] = rest[beyond, 0] - 0.04  # the part beyond x = 4 cm stands up
+    edges = fd.mesh_edges(faces)
+    assert fd.edge_strain(rest, folded[None], edges)[0] < 1e-9
+    on_line = edges[np.all(np.isclose(rest[edges, 0], 0.04), axis=1)]
+    assert np.allclose(fd.crease_change(rest, folded[None], faces, on_line, q=50), 90.0)
+    assert fd.crease_change(rest, folded[None], faces, edges, q=100)[0] == pytest.approx(90.0)
+    away = edges[np.all(rest[edges, 0] < 0.03, axis=1)]
+    assert fd.crease_change(rest, folded[None], faces, away, q=100)[0] < 1e-6
+    turn = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    assert fd.crease_change(rest, (rest @ turn.T)[None], faces, edges, q=100)[0] < 1e-6
+    assert fd.crease_change(rest, folded[None], faces, np.zeros((0, 2), int))[0] == 0.0
+
+
+def test_relaxation_with_smooth_displacement():
+    """relaxed_points(smooth=...): the displacement's Laplacian shrinks as ``smooth`` grows, and a huge
+    weight leaves the posed points where they are (a smooth displacement that is zero at the fixed border
+    is zero); without it the result is the plain relaxation."""
+    rest, faces = _grid()
+    posed = rest.copy()
+    middle = (rest[:, 0] > 0.025) & (rest[:, 0] < 0.055)
+    posed[:, 0] = np.where(middle, 0.04 + (rest[:, 0] - 0.04) * 0.7, rest[:, 0])
+    posed[:, 2] = 0.002 * np.sin(rest[:, 1] * 300.0) * middle  # a ripple, so there is something to smooth
+    free = middle & (rest[:, 1] > 0.0) & (rest[:, 1] < 0.08)
+    lap = fd._laplacian(faces, len(rest))
+
+    def roughness(smooth: float) -> float:
+        moved = fd.relaxed_points(rest, posed, faces, free, anchor=1e-3, iterations=60, smooth=smooth)
+        return float(np.abs(lap @ (moved - posed)).max())
+
+    assert roughness(1.0) < roughness(0.0)
+    assert roughness(1e8) < 1e-6
+    plain = fd.relaxed_points(rest, posed, faces, free, anchor=1e-3, iterations=60)
+    assert np.array_equal(
+        plain, fd.relaxed_points(rest, posed, faces, free, anchor=1e-3, iterations=60, smooth=0.0)
+    )

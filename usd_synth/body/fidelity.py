@@ -10,6 +10,8 @@ These are the measures behind the body tests and ``benchmarks/bench_fidelity.py`
   edges inside a skin region (vertices bound mainly to given joints) against the bind mesh;
 * :func:`planted_feet`: the frames where a foot is planted (joint speed under 0.2 m/s and within 3 cm of
   its lowest height in the clip);
+* :func:`crease_change`: per frame, a percentile of how far the fold angle across mesh edges changed against
+  the bind mesh: the creases and crumples that edge strain alone does not see;
 * :func:`relaxed_points`: a posed mesh with chosen vertices moved to bring edge lengths back towards the
   bind mesh's, a bound on what any corrective shape on those vertices could do to the strain measure;
 * :func:`dual_quaternion_skin` and :func:`mesh_volume`: dual-quaternion skinning of the same matrices and
@@ -200,6 +202,60 @@ def mesh_edges(faces: np.ndarray) -> np.ndarray:
     return np.unique(np.sort(edges, axis=1), axis=0)
 
 
+def crease_change(
+    rest: np.ndarray, posed: np.ndarray, faces: np.ndarray, edges: np.ndarray, q: float = 95.0
+) -> np.ndarray:
+    """(T,) the ``q``-th percentile over the interior mesh edges among ``edges`` (E, 2) of how far the
+    angle between the normals of the edge's two triangles changed against ``rest``, in degrees, per frame
+    of ``posed`` (T, V, 3) (0 without such edges).
+
+    Why: edge strain can be lowered by folding the skin instead of stretching it (a crumpled surface keeps
+    its edge lengths); this measures the folds, so a shape correction is judged by both.
+    """
+    f = np.asarray(faces)
+    # 1. each interior edge's two triangles (an edge shared by exactly two)
+    ends = np.sort(np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]]), axis=1)
+    owner = np.tile(np.arange(len(f)), 3)
+    key = ends[:, 0].astype(np.int64) * (int(f.max()) + 1) + ends[:, 1]
+    order = np.argsort(key, kind="stable")
+    key, owner = key[order], owner[order]
+    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    count = np.diff(np.r_[first, len(key)])
+    pair = first[count == 2]
+    # 2. keep those among ``edges``
+    wanted = np.sort(np.asarray(edges), axis=1)
+    wanted_key = wanted[:, 0].astype(np.int64) * (int(f.max()) + 1) + wanted[:, 1]
+    pair = pair[np.isin(key[pair], wanted_key)]
+    if len(pair) == 0:
+        return np.zeros(len(posed))
+    a, b = f[owner[pair]], f[owner[pair + 1]]
+
+    def fold(points: np.ndarray) -> np.ndarray:
+        def normal(tri: np.ndarray) -> np.ndarray:
+            p0, p1, p2 = (points[..., tri[:, k], :] for k in range(3))
+            n = np.cross(p1 - p0, p2 - p0)
+            return n / np.maximum(np.linalg.norm(n, axis=-1, keepdims=True), 1e-12)
+
+        cos = np.einsum("...i,...i->...", normal(a), normal(b))
+        return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+    # 3. the fold angle's change per frame
+    change = np.abs(fold(np.asarray(posed, dtype=np.float64)) - fold(np.asarray(rest, dtype=np.float64)))
+    return np.percentile(change, q, axis=-1)
+
+
+def _laplacian(faces: np.ndarray, n: int):
+    """(n, n) sparse graph Laplacian of the mesh: each vertex minus the mean of its edge neighbours."""
+    import scipy.sparse as sparse
+
+    e = mesh_edges(faces)
+    adjacency = sparse.coo_matrix(
+        (np.ones(2 * len(e)), (np.r_[e[:, 0], e[:, 1]], np.r_[e[:, 1], e[:, 0]])), shape=(n, n)
+    ).tocsr()
+    degree = np.maximum(adjacency.sum(axis=1).A1, 1.0)
+    return (sparse.identity(n, format="csr") - sparse.diags(1.0 / degree) @ adjacency).tocsr()
+
+
 def relaxed_points(
     rest: np.ndarray,
     posed: np.ndarray,
@@ -207,6 +263,7 @@ def relaxed_points(
     free: np.ndarray,
     anchor: float = 0.01,
     iterations: int = 100,
+    smooth: float = 0.0,
 ) -> np.ndarray:
     """``posed`` (V, 3) with the ``free`` vertices (bool mask) moved so that mesh edge lengths come back
     towards ``rest``'s, each free vertex held to its posed position with weight ``anchor``.
@@ -217,6 +274,9 @@ def relaxed_points(
     sum |p_i - posed_i|^2, minimized by alternating its two steps (the spring form of as-rigid-as-possible
     deformation): fix each edge's direction d_ij from the current points, then solve the sparse linear
     least squares for the free points (one factorization, reused). Other vertices stay where they are.
+    ``smooth`` adds ``smooth`` times the squared graph Laplacian of the free vertices' displacement from
+    ``posed``: a displacement that must vary smoothly over the mesh, as a corrective shape's does, cannot
+    buy edge lengths by crumpling the skin.
     """
     import scipy.sparse as sparse  # here: the actors' grounding imports this module and needs none of it
     from scipy.sparse.linalg import factorized
@@ -229,7 +289,8 @@ def relaxed_points(
     edges = edges[free[edges[:, 0]] | free[edges[:, 1]]]
     if not free.any() or len(edges) == 0:
         return posed.copy()
-    # 1. the linear system: one row per edge (p_i - p_j), one per free vertex (the anchor)
+    # 1. the linear system: one row per edge (p_i - p_j), one per free vertex (the anchor), and with
+    #    ``smooth`` one per free vertex (its Laplacian)
     column = np.full(len(posed), -1)
     column[free] = np.arange(int(free.sum()))
     rows, cols, vals = [], [], []
@@ -238,19 +299,23 @@ def relaxed_points(
         rows.append(np.flatnonzero(on))
         cols.append(column[edges[on, end]])
         vals.append(np.full(int(on.sum()), sign))
-    a = sparse.vstack(
-        [
-            sparse.csr_matrix(
-                (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                shape=(len(edges), int(free.sum())),
-            ),
-            np.sqrt(anchor) * sparse.identity(int(free.sum()), format="csr"),
-        ]
-    ).tocsc()
+    n_free = int(free.sum())
+    blocks = [
+        sparse.csr_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(len(edges), n_free)
+        ),
+        np.sqrt(anchor) * sparse.identity(n_free, format="csr"),
+    ]
+    if smooth > 0:
+        blocks.append(np.sqrt(smooth) * _laplacian(faces, len(posed))[free][:, free])
+    a = sparse.vstack(blocks).tocsc()
     solve = factorized((a.T @ a).tocsc())
     # 2. fixed vertices' part of each edge row moves to the right-hand side
     fixed_i, fixed_j = ~free[edges[:, 0]], ~free[edges[:, 1]]
     length = np.linalg.norm(rest[edges[:, 0]] - rest[edges[:, 1]], axis=1)
+    held = [np.sqrt(anchor) * posed[free]]
+    if smooth > 0:
+        held.append(a[len(edges) + n_free :] @ posed[free])  # the posed points' own Laplacian
     points = posed.copy()
     for _ in range(iterations):
         # 3. local step: each edge's direction from the current points, at its rest length
@@ -259,6 +324,6 @@ def relaxed_points(
         d -= np.where(fixed_i[:, None], points[edges[:, 0]], 0.0)
         d += np.where(fixed_j[:, None], points[edges[:, 1]], 0.0)
         # 4. global step: the free points
-        rhs = a.T @ np.vstack([d, np.sqrt(anchor) * posed[free]])
+        rhs = a.T @ np.vstack([d, *held])
         points[free] = np.stack([solve(rhs[:, k]) for k in range(3)], axis=1)
     return points
