@@ -14,6 +14,11 @@
   95 cm up, and the built-in walk and run: the largest distance of the lowest skinned vertex from the floor
   on planted frames (cm), checked against UsdSkel's own skinning on one actor; with ``--shared``, the same
   for the sample files in that folder;
+* ``foot_slide``: for the same inputs and the built-in carry, push and jump, over the bodies: the worst
+  extra slide of a planted foot joint per contact (how much farther it travels than the input's, scaled),
+  as adapted before (stride scaled by pelvis joint heights, joint angles untouched) and now (stride
+  scaled by leg length, feet pinned: :func:`usd_synth.body.actor.pin_planted_feet`), the largest pinning
+  shift (cm) and the legs' peak angular speed against the input's;
 * ``dual_quaternion``: per action (the four above and the deep bends sit_down and bend_pick_up), the
   worst over seeds of the region strain (torso, collars, hips: skin bound mainly to the pelvis or hips)
   and of the enclosed volume's change against the bind mesh (12 frames a clip), with linear blend
@@ -32,7 +37,8 @@
   an adult; ``skin_weights.png`` and ``skin_strain.png`` (upper body, bind and the worst torso frame of idle,
   wave and squat, Anny's mapped weights against the refined ones; shaded, and coloured by edge strain);
   ``lbs_vs_dqs.png`` (the deepest squat frame skinned both ways, front and side); ``strain_target.png``
-  (each action's worst torso frame skinned and relaxed as above, shaded and coloured by edge strain).
+  (each action's worst torso frame skinned and relaxed as above, shaded and coloured by edge strain);
+  ``foot_slide.png`` (the left ball of the foot's speed over a walk and a run: input, before, now).
 """
 
 from __future__ import annotations
@@ -53,7 +59,7 @@ sys.path.insert(0, str(ROOT))
 from tests.inputs import bvh_text, humanml3d_joints  # noqa: E402
 from usd_synth.body import fidelity as fd  # noqa: E402
 from usd_synth.body import make_body  # noqa: E402
-from usd_synth.body.actor import make_actor  # noqa: E402
+from usd_synth.body.actor import ground_correction, make_actor  # noqa: E402
 from usd_synth.body.anny_body import load_assets, mapped_weights  # noqa: E402
 from usd_synth.body.model import PRIMARY_CHILD, Body, bind_rotations_from_joints, limit_influences  # noqa: E402
 from usd_synth.kinematics import world_to_local  # noqa: E402
@@ -63,6 +69,7 @@ from usd_synth.motion.readers import read_motion  # noqa: E402
 from usd_synth.rotations import (  # noqa: E402
     axis_angle_to_quat,
     matrix_to_quat,
+    quat_angle,
     quat_apply,
     quat_conj,
     quat_mul,
@@ -81,6 +88,7 @@ def _qpow(q: np.ndarray, t: float) -> np.ndarray:
     return axis_angle_to_quat(quat_to_axis_angle(q) * t)
 
 
+LEG_JOINTS = [JOINT_INDEX[f"{s}_{j}"] for s in ("left", "right") for j in ("hip", "knee", "ankle")]
 GROUPS = {
     "legs": ("left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle"),
     "spine": ("spine1", "spine2", "spine3"),
@@ -502,6 +510,100 @@ def render_dqs(path: Path, seed: int) -> None:
     plt.close(fig)
 
 
+def previous_adaptation(motion: Motion, body: Body) -> Motion:
+    """The actor's motion as adapted before the feet were pinned: the stride scaled by the ratio of pelvis
+    joint heights, the joint angles untouched, the soles put on the floor."""
+    scale = float(body.offsets()[0, 1] / motion.offsets[0, 1])
+    trans = motion.translation.copy()
+    trans[:, :2] = trans[0, :2] + scale * (trans[:, :2] - trans[0, :2])
+    trans[:, 2] *= scale
+    adapted = Motion(fps=motion.fps, rotations=motion.rotations, translation=trans, offsets=body.offsets())
+    adapted.translation[:, 2] += ground_correction(adapted, body)[0]
+    return adapted
+
+
+def contact_slides_cm(source: Motion, adapted: Motion, scale: float) -> np.ndarray:
+    """Per contact of ``source`` (a planted ankle or ball, 2+ frames), how much farther the adapted joint
+    travels over it than the source's, scaled by ``scale`` (cm)."""
+    ps, pa = source.joint_positions(), adapted.joint_positions()
+    planted = fd.planted_joints(ps, source.fps)
+    out = []
+    for s, side in enumerate(("left", "right")):
+        for k, name in enumerate(("ankle", "foot")):
+            j = JOINT_INDEX[f"{side}_{name}"]
+            edges = np.flatnonzero(np.diff(np.r_[0, planted[:, s, k].astype(int), 0]))
+            for a, b in zip(edges[::2], edges[1::2], strict=True):
+                travel = [np.linalg.norm(np.diff(p[a:b, j, :2], axis=0), axis=1).sum() for p in (pa, ps)]
+                out.append(100 * (travel[0] - scale * travel[1]))
+    return np.array(out)
+
+
+def leg_speed(motion: Motion) -> float:
+    """Peak angular speed of the hips, knees and ankles (degrees per second)."""
+    r = motion.rotations[:, LEG_JOINTS]
+    return float(np.degrees(quat_angle(r[1:], r[:-1])).max() * motion.fps)
+
+
+def foot_slide(inputs: dict[str, Motion], bodies: dict[int, Body]) -> dict:
+    """Per input, over bodies: the worst extra slide of a planted foot joint per contact as adapted before
+    (pelvis-height stride, no pinning) and now, the largest pinning shift, and the legs' peak angular speed
+    against the input's."""
+    out = {}
+    for name, motion in inputs.items():
+        before, now, pin, speed = [], [], [], []
+        for body in bodies.values():
+            old_scale = float(body.offsets()[0, 1] / motion.offsets[0, 1])
+            old = previous_adaptation(motion, body)
+            before.append(contact_slides_cm(motion, old, old_scale).max(initial=0))
+            actor = make_actor(motion, body)
+            now.append(contact_slides_cm(motion, actor.motion, actor.adaptation["scale"]).max(initial=0))
+            pin.append(100 * actor.adaptation["max_foot_pin_m"])
+            speed.append(leg_speed(actor.motion) / max(leg_speed(motion), 1e-9))
+        out[name] = {
+            "contacts": int(len(contact_slides_cm(motion, motion, 1.0))),
+            "extra_slide_before_cm": round(float(max(before)), 2),
+            "extra_slide_now_cm": round(float(max(now)), 3),
+            "pin_max_cm": round(float(max(pin)), 2),
+            "leg_speed_vs_input_max": round(float(max(speed)), 3),
+        }
+    return out
+
+
+def render_feet(path: Path, body: Body) -> None:
+    """Horizontal speed of the left ball of the foot over a walk and a run: the input (scaled to the body),
+    the actor as adapted before, and now; the input's contacts shaded."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.0))
+    j = JOINT_INDEX["left_foot"]
+    for ax, name in zip(axes, ("walk", "run"), strict=True):
+        motion = make_motion(name, seed=3)
+        actor = make_actor(motion, body)
+        t = np.arange(motion.num_frames) / motion.fps
+        planted = fd.planted_joints(motion.joint_positions(), motion.fps)[:, 0, 1]
+        ax.fill_between(t, 0, 1, where=planted, color="0.9", transform=ax.get_xaxis_transform(), step="mid")
+        shown = (
+            ("input, scaled", motion, actor.adaptation["scale"], "0.2", "-"),
+            ("before: pelvis-height stride", previous_adaptation(motion, body), 1.0, "tab:red", "-"),
+            ("now: leg-length stride, feet pinned", actor.motion, 1.0, "tab:blue", "--"),
+        )
+        for label, m, k, color, style in shown:
+            v = k * np.linalg.norm(np.gradient(m.joint_positions()[:, j, :2], axis=0), axis=1) * m.fps
+            ax.plot(t, v, color=color, ls=style, lw=1.2, label=label)
+        ax.set_ylim(0, 1.2)
+        ax.set_xlabel("s")
+        ax.set_ylabel("left ball of the foot, m/s")
+        ax.set_title(f"{name}, {body.stature:.2f} m body (grey: the input's foot is planted)", fontsize=9)
+    axes[0].legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=10)
@@ -565,6 +667,9 @@ def main() -> None:
         )
         usd_low = [usd_skinned_points(stage, "/Actor/Mesh", int(f))[:, 2].min() for f in planted]
         grounding["usd_check_humanml3d_walk_below_seed0_cm"] = round(100 * float(np.abs(usd_low).max()), 3)
+        for extra in ("carry", "push", "jump"):
+            inputs[extra] = make_motion(extra, seed=3)
+        result["foot_slide"] = foot_slide(inputs, bodies)
     result["grounding"] = grounding
     result["dual_quaternion"] = dual_quaternion_report(bodies)
     result["relaxation_bound"], shapes = relaxation_bound(bodies, strain)
@@ -574,6 +679,7 @@ def main() -> None:
         render_weights(args.render, (8, 0))
         render_dqs(args.render / "lbs_vs_dqs.png", 7)
         render_target(args.render / "strain_target.png", shapes)
+        render_feet(args.render / "foot_slide.png", bodies[0])
     result["seconds"] = round(time.perf_counter() - t0, 1)
     print(json.dumps(result, indent=1))
 

@@ -78,6 +78,13 @@ def template_offsets() -> np.ndarray:
     return offsets
 
 
+def leg_length(offsets: np.ndarray) -> float:
+    """Mean length of the two legs, hip to ankle (thigh plus shin bone), of a skeleton's ``offsets``: what
+    a stride scales with (a pelvis joint's height above the hips differs between skeletons)."""
+    bones = [JOINT_INDEX[f"{side}_{joint}"] for side in ("left", "right") for joint in ("knee", "ankle")]
+    return float(np.linalg.norm(np.asarray(offsets)[bones], axis=1).sum() / 2.0)
+
+
 def joint_paths() -> list[str]:
     """USD joint paths that follow the kinematic tree, e.g. ``pelvis/left_hip/left_knee``."""
     paths: list[str] = []

@@ -13,9 +13,11 @@ from usd_synth.cli.main import cli
 from usd_synth.body import make_body
 from usd_synth.body.actor import make_actor
 from usd_synth.body.anny_body import load_assets
-from usd_synth.body.fidelity import lowest_heights, planted_feet, skinning_matrices
+from usd_synth.body.fidelity import lowest_heights, planted_feet, planted_joints, skinning_matrices
 from usd_synth.errors import UsdSynthError
 from usd_synth.motion.model import Motion
+from usd_synth.rotations import quat_angle
+from usd_synth.skeleton import JOINT_INDEX, leg_length
 from usd_synth.usd.authoring import open_stage
 from usd_synth.usd.bake import bake_file, collect_bake_targets, skin_targets, usd_skinned_points
 from usd_synth.usd.body_io import read_body, write_actor, write_body
@@ -58,14 +60,20 @@ def max_error_vs_usd(path: Path) -> tuple[float, int]:
     return worst, len(frames)
 
 
+LEG_JOINTS = [JOINT_INDEX[f"{s}_{j}"] for s in ("left", "right") for j in ("hip", "knee", "ankle")]
+
+
 def test_adaptation_keeps_rotations_and_soles_on_floor(body) -> None:
     motion = walk(60)
     actor = make_actor(motion, body)
     m = actor.motion
-    np.testing.assert_allclose(m.rotations, motion.rotations)
+    # Every joint above the legs keeps its rotation; the legs change only by what holds the feet.
+    others = np.setdiff1d(np.arange(24), LEG_JOINTS)
+    np.testing.assert_allclose(m.rotations[:, others], motion.rotations[:, others])
+    assert np.degrees(quat_angle(m.rotations[:, LEG_JOINTS], motion.rotations[:, LEG_JOINTS]).max()) < 15.0
     np.testing.assert_allclose(m.offsets, body.offsets())
     scale = actor.adaptation["scale"]
-    assert scale == pytest.approx(body.offsets()[0, 1] / motion.offsets[0, 1], rel=1e-5)
+    assert scale == pytest.approx(leg_length(body.offsets()) / leg_length(motion.offsets), rel=1e-5)
     # The soles (lowest skinned vertex), not the joints, are on the floor where a foot is planted, and
     # nothing goes below it.
     lowest = lowest_heights(body, skinning_matrices(m, body))["all"]
@@ -77,7 +85,52 @@ def test_adaptation_keeps_rotations_and_soles_on_floor(body) -> None:
     dst_path = np.linalg.norm(m.translation[-1, :2] - m.translation[0, :2])
     assert dst_path == pytest.approx(scale * src_path, rel=1e-6)
     assert actor.adaptation["max_ground_correction_m"] < 0.03
-    assert "adapted" in actor.summary() and "floor" in actor.summary()
+    assert "adapted" in actor.summary() and "floor" in actor.summary() and "planted feet" in actor.summary()
+
+
+def _excess_slide_cm(source: Motion, actor: Motion, scale: float) -> float:
+    """Largest, over the source's contacts (a planted ankle or ball, 2+ frames), of how much farther the
+    actor's joint travels than the source's, scaled (cm)."""
+    ps, pa = source.joint_positions(), actor.joint_positions()
+    planted = planted_joints(ps, source.fps)
+    worst = 0.0
+    for s, side in enumerate(("left", "right")):
+        for k, name in enumerate(("ankle", "foot")):
+            j = JOINT_INDEX[f"{side}_{name}"]
+            edges = np.flatnonzero(np.diff(np.r_[0, planted[:, s, k].astype(int), 0]))
+            for a, b in zip(edges[::2], edges[1::2], strict=True):
+                travel = [np.linalg.norm(np.diff(p[a:b, j, :2], axis=0), axis=1).sum() for p in (pa, ps)]
+                worst = max(worst, 100 * (travel[0] - scale * travel[1]))
+    return worst
+
+
+@pytest.mark.parametrize("seed", [0, 8])
+def test_planted_feet_do_not_slide_on_another_body(seed: int) -> None:
+    """The same joint angles on other leg proportions slid a planted foot by up to 9 cm a step (walk) before
+    the stride was scaled by leg length and the feet pinned; now a planted joint travels no farther than
+    the source's, scaled (1 mm), and the legs turn no faster than the source's (10 %)."""
+    from usd_synth.motion.library import make_motion
+
+    other = make_body("anny", seed)  # 8: a 1.0 m child; 0: a 1.79 m adult
+    for name in ("walk", "run"):
+        motion = make_motion(name, seed=3)
+        actor = make_actor(motion, other)
+        assert actor.adaptation["scale"] == pytest.approx(
+            leg_length(other.offsets()) / leg_length(motion.offsets), rel=1e-5
+        )
+        assert _excess_slide_cm(motion, actor.motion, actor.adaptation["scale"]) < 0.1, name
+        legs = [m.rotations[:, LEG_JOINTS] for m in (actor.motion, motion)]
+        speed = [np.degrees(quat_angle(r[1:], r[:-1])).max() for r in legs]
+        assert speed[0] < 1.1 * speed[1], name
+
+
+def test_pinning_leaves_motions_without_contacts_alone(body) -> None:
+    """A clip whose feet never rest (a swinging leg in the air: no planted frame) keeps every rotation."""
+    motion = walk(30)
+    motion.translation[:, 2] += np.linspace(0.0, 3.0, motion.num_frames)  # rising: nothing stays low
+    actor = make_actor(motion, body)
+    np.testing.assert_allclose(actor.motion.rotations, motion.rotations, atol=1e-12)
+    assert actor.adaptation["max_foot_pin_m"] == 0.0
 
 
 @pytest.mark.parametrize("suffix", [".usd", ".usda"])

@@ -5,7 +5,16 @@ motion's *rotations* (what the person did) and replaces its skeleton by the body
 
 * bone offsets: the body's (:meth:`~usd_synth.body.model.Body.offsets`);
 * root path: horizontal displacement from the first frame and the pelvis height are scaled by the ratio of
-  pelvis heights (leg lengths), so a child takes shorter strides and a tall adult longer ones;
+  leg lengths (hip to ankle, :func:`~usd_synth.skeleton.leg_length`), so a child takes shorter strides
+  and a tall adult longer ones, each as long as its legs sweep (the ratio of pelvis joint heights, used
+  before, made adults' strides 10-14 % shorter than their legs: Anny's pelvis joint sits at hip height,
+  SMPL's 9 cm above);
+* planted feet stay planted: the same joint angles on other bone proportions put the feet elsewhere under
+  the scaled pelvis, so a foot that stood still in the motion would slide (up to 9 cm per step on a walk).
+  Wherever the motion's own ankle or ball of the foot is planted (:func:`~usd_synth.body.fidelity.
+  planted_joints` on the motion as given), the actor's moves only as the motion's did, scaled; a two-bone
+  leg IK takes up the difference, easing in and out around each contact
+  (:func:`~usd_synth.motion.contacts.pin_feet`; knees keep their angles wherever nothing needs pinning);
 * grounding: the body's *soles*, not its joints, meet the floor. The body is skinned on every frame (only
   the height of each vertex is needed: one matrix product per chunk of frames, see
   :func:`~usd_synth.body.fidelity.lowest_heights`); on every frame where a foot is planted (its ankle or
@@ -24,9 +33,11 @@ from typing import Any
 
 import numpy as np
 
-from usd_synth.body.fidelity import lowest_heights, planted_feet, skinning_matrices
+from usd_synth.body.fidelity import lowest_heights, planted_feet, planted_joints, skinning_matrices
 from usd_synth.body.model import Body
+from usd_synth.motion.contacts import pin_feet
 from usd_synth.motion.model import Motion, forward_kinematics
+from usd_synth.skeleton import JOINT_INDEX, leg_length
 
 
 @dataclass
@@ -42,6 +53,7 @@ class Actor:
         a = self.adaptation
         return (
             f"motion adapted to the body: its bone offsets, stride and root height x{a['scale']:.3f}, "
+            f"planted feet held (largest shift {100 * a['max_foot_pin_m']:.1f} cm), "
             f"soles put on the floor (offset {100 * a['floor_offset_m']:+.1f} cm, largest per-frame "
             f"correction {100 * a['max_ground_correction_m']:.1f} cm, {a['planted_frames']} planted frames)"
         )
@@ -70,11 +82,32 @@ def ground_correction(motion: Motion, body: Body, rounds: int = 12) -> tuple[np.
     return correction, planted
 
 
+#: The foot joints pinned, per side: (ankle, ball of the foot), as in :func:`planted_joints`.
+_FOOT_JOINTS = [[JOINT_INDEX[f"{side}_{n}"] for n in ("ankle", "foot")] for side in ("left", "right")]
+
+
+def pin_planted_feet(adapted: Motion, source: Motion, scale: float) -> tuple[np.ndarray, float]:
+    """Local rotations of ``adapted`` (``source`` on another skeleton, its stride scaled by ``scale``) with
+    each foot joint that is planted in ``source`` moving only as it does there, scaled, and the largest
+    horizontal shift that took (m)."""
+    if source.num_frames < 2:
+        return adapted.rotations, 0.0
+    src = source.joint_positions()
+    planted = planted_joints(src, source.fps).astype(np.float64)
+    step = np.diff(src[:, :, :2], axis=0, prepend=src[:1, :, :2]) * source.fps  # from the previous frame
+    wanted = scale * step[:, _FOOT_JOINTS]  # (T, 2 sides, 2 joints, 2)
+    rotations, shift = pin_feet(
+        adapted.rotations, adapted.translation, adapted.offsets, adapted.fps, planted, wanted, hold=True
+    )
+    return rotations, float(np.linalg.norm(shift, axis=-1).max(initial=0.0))
+
+
 def adapt_motion(motion: Motion, body: Body) -> tuple[Motion, dict[str, Any]]:
     """``motion`` moved onto ``body``'s skeleton (see the module docstring) and what was changed."""
+    # 1. the body's bones, the root path scaled by the ratio of leg lengths
     src_offsets = motion.offsets
     dst_offsets = body.offsets()
-    scale = float(dst_offsets[0, 1] / src_offsets[0, 1])
+    scale = leg_length(dst_offsets) / leg_length(src_offsets)
     trans = motion.translation.copy()
     trans[:, :2] = trans[0, :2] + scale * (trans[:, :2] - trans[0, :2])
     trans[:, 2] *= scale
@@ -86,11 +119,15 @@ def adapt_motion(motion: Motion, body: Body) -> tuple[Motion, dict[str, Any]]:
         label=motion.label,
         source=dict(motion.source),
     )
+    # 2. the feet planted where the motion's are
+    adapted.rotations, pin = pin_planted_feet(adapted, motion, scale)
+    # 3. the soles on the floor
     correction, planted = ground_correction(adapted, body)
     adapted.translation[:, 2] += correction
     offset = float(np.median(correction[planted] if planted.any() else correction))
     info = {
         "scale": round(scale, 6),
+        "max_foot_pin_m": round(pin, 6),
         "floor_offset_m": round(offset, 6),
         "max_ground_correction_m": round(float(np.max(np.abs(correction - offset))), 6),
         "planted_frames": int(planted.sum()),

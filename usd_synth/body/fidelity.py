@@ -173,21 +173,25 @@ def region_edge_strain(
     return {name: edge_strain(rest, posed, remap[e], q) for name, e in edges.items()}
 
 
-def planted_feet(positions: np.ndarray, fps: float) -> np.ndarray:
-    """(T, 2) whether the left / right foot is planted in each frame of world joint ``positions``.
-
-    A foot is planted when its ankle or its ball (``*_foot``) moves slower than :data:`PLANT_SPEED` and is
-    within :data:`PLANT_HEIGHT` of that joint's lowest height in the clip.
-    """
+def planted_joints(positions: np.ndarray, fps: float) -> np.ndarray:
+    """(T, 2, 2) whether each foot joint, per side (left, right) and joint (ankle, ball: ``*_foot``), is
+    planted in each frame of world joint ``positions``: slower than :data:`PLANT_SPEED` and within
+    :data:`PLANT_HEIGHT` of that joint's lowest height in the clip."""
     positions = np.asarray(positions)
-    out = np.zeros((len(positions), 2), dtype=bool)
+    out = np.zeros((len(positions), 2, 2), dtype=bool)
     for s, joints in enumerate(FEET.values()):
-        for name in joints:
+        for k, name in enumerate(joints):
             p = positions[:, JOINT_INDEX[name]]
             speed = np.linalg.norm(np.gradient(p, axis=0), axis=1) * fps if len(p) > 1 else np.zeros(1)
             low = p[:, 2] <= p[:, 2].min() + PLANT_HEIGHT
-            out[:, s] |= low & (speed < PLANT_SPEED)
+            out[:, s, k] = low & (speed < PLANT_SPEED)
     return out
+
+
+def planted_feet(positions: np.ndarray, fps: float) -> np.ndarray:
+    """(T, 2) whether the left / right foot is planted in each frame of world joint ``positions``: its
+    ankle or its ball is (:func:`planted_joints`)."""
+    return planted_joints(positions, fps).any(axis=2)
 
 
 def foot_vertices(body: Body) -> dict[str, np.ndarray]:

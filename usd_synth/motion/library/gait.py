@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 from scipy.interpolate import CubicSpline
 
-from usd_synth.motion.library.ground import leg_ik, lock_feet, root_from_contacts
+from usd_synth.motion.contacts import leg_ik
+from usd_synth.motion.library.ground import lock_feet, root_from_contacts
 from usd_synth.motion.library.life import axial_twist
 from usd_synth.motion.library.pose import Pose, rotations_from_pose, stabilise_head, stand
 from usd_synth.motion.model import forward_kinematics

@@ -10,22 +10,19 @@ do not slide; flight phases (run, jump) follow a ballistic arc joined C1 to the 
 Public (shared by the gaits and the one-shot actions, which all stand on these rules):
 :func:`root_from_contacts`, :func:`lock_feet`, and for key-pose actions with a push-off or a landing,
 :func:`support_height` and :func:`drive_height`; :data:`GRAVITY` for their flight arcs. The soft minimum,
-the flight arc and the IK helpers stay private.
+the flight arc stay private; the leg IK and the foot pinning live in :mod:`usd_synth.motion.contacts`.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
 
-from usd_synth.kinematics import local_to_world
+from usd_synth.motion.contacts import PIN_RELAX, SIDES, pin_feet
 from usd_synth.motion.library.pose import Pose, rotations_from_pose
 from usd_synth.motion.model import forward_kinematics
-from usd_synth.rotations import matrix_to_quat, quat_about, quat_apply, quat_conj, quat_mul, quat_to_matrix
-from usd_synth.skeleton import JOINT_CLEARANCE, JOINT_INDEX, SMPL_PARENTS, template_offsets
+from usd_synth.skeleton import JOINT_CLEARANCE, JOINT_INDEX, template_offsets
 
 GRAVITY = 9.81
 _J = JOINT_INDEX
@@ -34,8 +31,6 @@ _J = JOINT_INDEX
 _SOFTMIN_TAU = 0.002  # m; smooths the support height where the lowest joint changes (adds < 3 mm)
 _CONTACT_SIGMA = 0.006  # m; a joint this high above its clearance counts ~37 % as planted
 _FLIGHT_EPS = 1e-4  # weight of the free (flight) velocity against the contact-weighted one
-_LOCK_SMOOTH = 0.03  # s; the foot lock's offset is smoothed over this (a Gaussian's sigma)
-_IK_SOFT = 0.0035  # softness of the leg IK's reach limit (in the cosine of the knee angle)
 #: Pelvis, legs and spine: the joints that carry the body (for height-driven blends).
 _BODY_JOINTS = tuple(
     _J[n]
@@ -124,95 +119,23 @@ def root_from_contacts(
     return np.column_stack([xy, z])
 
 
-def _rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The shortest-arc quaternions turning vectors ``a`` into ``b`` (..., 3)."""
-    a = a / np.linalg.norm(a, axis=-1, keepdims=True)
-    b = b / np.linalg.norm(b, axis=-1, keepdims=True)
-    q = np.concatenate([np.cross(a, b), 1.0 + np.sum(a * b, axis=-1, keepdims=True)], axis=-1)
-    return q / np.linalg.norm(q, axis=-1, keepdims=True)
-
-
-def _world_quats(q: np.ndarray, joints: Sequence[int]) -> dict[int, np.ndarray]:
-    """World rotations (quaternions, T x 4) of ``joints`` and all their ancestors, from the project's one
-    kinematic chain (:func:`usd_synth.kinematics.local_to_world`)."""
-    world_r, _ = local_to_world(quat_to_matrix(q), np.zeros((len(SMPL_PARENTS), 3)))
-    needed: set[int] = set()
-    for j in joints:
-        while j >= 0 and j not in needed:
-            needed.add(j)
-            j = int(SMPL_PARENTS[j])
-    return {j: matrix_to_quat(world_r[:, j]) for j in sorted(needed)}
-
-
 def lock_feet(
-    q: np.ndarray, root: np.ndarray, offsets: np.ndarray, fps: float, tau: float = 0.08
+    q: np.ndarray, root: np.ndarray, offsets: np.ndarray, fps: float, tau: float = PIN_RELAX
 ) -> np.ndarray:
     """Pin the feet where they touch the ground (foot-skate clean-up, as done on motion capture).
 
     The contact-driven root already keeps the *mean* contact still; in double support the two feet can
-    still drift apart a little, since joint-angle curves do not preserve their distance. Each foot gets a
-    horizontal offset that accumulates its slide while in contact and relaxes (time constant ``tau``) in
-    the air; a two-bone IK on hip and knee moves the ankle by it, and the ankle keeps the foot's world
-    orientation. Returns corrected local rotations.
+    still drift apart a little, since joint-angle curves do not preserve their distance. Each joint of a
+    foot counts as planted by its height above its clearance (a Gaussian of :data:`_CONTACT_SIGMA`), and
+    :func:`usd_synth.motion.contacts.pin_feet` holds the planted feet still (an offset that accumulates
+    the slide in contact and relaxes with ``tau`` in the air; a two-bone IK moves the ankle by it).
+    Returns corrected local rotations.
     """
-    q = q.copy()
     _, pos = forward_kinematics(q, root, offsets)
     height = np.maximum(pos[..., 2] - JOINT_CLEARANCE, 0.0)
     w = np.exp(-((height / _CONTACT_SIGMA) ** 2))
-    vel = np.gradient(pos[..., :2], 1.0 / fps, axis=0)
-    dt = 1.0 / fps
-    for side in ("left", "right"):
-        hip, knee, ankle, ball = (_J[f"{side}_{n}"] for n in ("hip", "knee", "ankle", "foot"))
-        wa, wb = w[:, ankle], w[:, ball]
-        w_foot = np.clip(wa + wb, 0.0, 1.0)
-        v_contact = (wa[:, None] * vel[:, ankle] + wb[:, None] * vel[:, ball]) / (wa + wb + 1e-9)[:, None]
-        offset = np.zeros((len(q), 2))
-        for f in range(1, len(q)):
-            offset[f] = offset[f - 1] - dt * (
-                w_foot[f] * v_contact[f] + (1 - w_foot[f]) * offset[f - 1] / tau
-            )
-        # The offset starts and stops accumulating as the foot lands and lifts: smooth it over a couple of
-        # frames, so the knee and hip do not jerk at those instants (the foot still lands where it lands).
-        offset = gaussian_filter1d(offset, _LOCK_SMOOTH * fps, axis=0, mode="nearest")
-        target = pos[:, ankle].copy()
-        target[:, :2] += offset
-        q = leg_ik(q, pos, offsets, side, target)
-    return q
-
-
-def leg_ik(q: np.ndarray, pos: np.ndarray, offsets: np.ndarray, side: str, target: np.ndarray) -> np.ndarray:
-    """Two-bone IK: turn hip and knee so that the ankle reaches ``target`` (T, 3, world), the knee bending
-    forward (never hyperextended), and keep the ankle's world orientation (the foot keeps its pitch).
-
-    ``pos`` are the world joint positions of ``q``; returns corrected local rotations (a copy).
-    """
-    q = q.copy()
-    hip, knee, ankle = (_J[f"{side}_{n}"] for n in ("hip", "knee", "ankle"))
-    wq = _world_quats(q, (ankle,))
-    parent_of_hip, w_hip, w_ankle = wq[0], wq[hip], wq[ankle]
-    o1, o2 = offsets[knee], offsets[ankle]
-    # Knee: solve |o1 + Rx(theta) o2| = |target - hip| for theta, near the current flexion.
-    d2 = np.sum((target - pos[:, hip]) ** 2, axis=-1)
-    a = o1[0] * o2[0]
-    b = o1[1] * o2[1] + o1[2] * o2[2]
-    c = o1[2] * o2[1] - o1[1] * o2[2]
-    r, phi = math.hypot(b, c), math.atan2(c, b)
-    cos_arg = np.clip((0.5 * (d2 - o1 @ o1 - o2 @ o2) - a) / r, -1.0, None)
-    # A target out of reach straightens the knee smoothly to about 4 degrees short of straight (a soft
-    # ceiling under 1, so the knee never snaps straight and back), and the knee always bends forward.
-    cos_arg = 1.0 - _IK_SOFT * np.logaddexp(0.0, (1.0 - cos_arg) / _IK_SOFT)
-    theta = phi + np.arccos(cos_arg)
-    current = 2 * np.arctan2(q[:, knee, 0], q[:, knee, 3])
-    q_knee = quat_mul(quat_about((1.0, 0.0, 0.0), theta - current), q[:, knee])
-    # Hip: turn the thigh so the hip-to-ankle vector points at the target.
-    leg_now = quat_apply(w_hip, o1 + quat_apply(q_knee, np.broadcast_to(o2, (len(q), 3))))
-    turn = _rotation_between(leg_now, target - pos[:, hip])
-    new_w_hip = quat_mul(turn, w_hip)
-    q[:, hip] = quat_mul(quat_conj(parent_of_hip), new_w_hip)
-    q[:, knee] = q_knee
-    new_w_knee = quat_mul(new_w_hip, q_knee)
-    q[:, ankle] = quat_mul(quat_conj(new_w_knee), w_ankle)
-    return q
+    planted = np.stack([w[:, [_J[f"{side}_ankle"], _J[f"{side}_foot"]]] for side in SIDES], axis=1)
+    return pin_feet(q, root, offsets, fps, planted, tau=tau)[0]
 
 
 def support_height(pose: Pose, heading: float) -> np.ndarray:
