@@ -21,7 +21,7 @@ from usd_synth.motion.library import make_motion
 from usd_synth.motion.model import Motion
 from usd_synth.motion.quality import evaluate
 from usd_synth.rotations import quat_about, quat_apply, quat_mul
-from usd_synth.skeleton import SMPL_PARENTS
+from usd_synth.skeleton import SMPL_PARENTS, leg_length
 from usd_synth.usd.motion_io import joint_world_positions_from_usd, write_motion
 
 from ..conftest import smooth_random_motion
@@ -70,7 +70,7 @@ def test_w0_is_a_and_w1_is_b_at_the_aligned_frames(pair: tuple[Motion, Motion], 
     turn = np.angle(np.exp(1j * (yaw_m - yaw_b)))
     assert np.ptp(turn) < 1e-5 and abs(yaw_m[0] - root_heading(a.rotations[0, 0])[0][()]) < 1e-6
     # B's root path, turned and moved onto A's start and scaled to A's legs, is the blend's path.
-    path_b = sample_linear(b.translation, index) * (a.offsets[0, 1] / b.offsets[0, 1])
+    path_b = sample_linear(b.translation, index) * (leg_length(a.offsets) / leg_length(b.offsets))
     start = np.array([*path_b[0, :2], 0.0])
     expected = quat_apply(quat_about((0, 0, 1), turn[0]), path_b - start) + [*a.translation[0, :2], 0.0]
     assert np.abs(m1.translation - expected).max() < 1e-6

@@ -18,7 +18,8 @@ A blend at weight ``w`` moves from motion A (``w = 0``) to motion B (``w = 1``):
    (:func:`ground_lift`).
 4. **Skeleton.** The blend keeps A's skeleton (bone offsets), so bone lengths are exactly A's in every
    frame. B's rotations are applied to A's bones; B's root motion (velocity and height) is scaled by the
-   ratio of the two skeletons' leg lengths (rest pelvis heights), so B's strides fit A's body.
+   ratio of the two skeletons' leg lengths (hip to ankle, :func:`usd_synth.skeleton.leg_length`), so B's
+   strides fit A's body.
 5. **Quality.** Each blend is scored by :mod:`usd_synth.motion.quality`; optional foot-contact clean-up
    adjusts the root so planted feet stay put.
 
@@ -65,7 +66,7 @@ from usd_synth.motion.quality import (
     skeleton_scale,
 )
 from usd_synth.rotations import quat_about, quat_mul
-from usd_synth.skeleton import NUM_JOINTS
+from usd_synth.skeleton import NUM_JOINTS, leg_length
 
 FORMULAS: tuple[str, ...] = ("slerp", "synthda")
 DURATIONS: tuple[str, ...] = ("a", "blend")
@@ -335,7 +336,7 @@ def blend_pairs(
     out: list[list[Motion]] = [[] for _ in pairs]
     for i, tl in enumerate(timelines):
         a, b = pairs[tl.pair]
-        scale = float(a.offsets[0, 1] / b.offsets[0, 1])
+        scale = leg_length(a.offsets) / leg_length(b.offsets)
         yaw, pos = blend_root(tl.yaw_a, tl.pos_a, tl.yaw_b, tl.pos_b, tl.weights, scale)
         n = len(tl.yaw_a)
         if ground:
