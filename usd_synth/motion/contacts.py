@@ -2,17 +2,20 @@
 
 Two places need them. The built-in library (:mod:`usd_synth.motion.library.ground`) pins the feet of its
 generated motions where they touch the ground. Binding a motion to a body (:mod:`usd_synth.body.actor`)
-gives it other bone lengths and proportions under the same joint angles, and the stride is only scaled as a
-whole, so a foot that stood still in the source slides in the actor (up to 9 cm per step on a walk, 5 cm on
-a run, measured over bodies of seeds 0-9). Both pin the feet the same way:
+gives it other bone lengths and proportions under the same joint angles, so a foot that stood still in the
+source would slide in the actor (before the stride was scaled by leg length and the feet pinned: up to
+9 cm per step on a walk, 5 cm on a run, over bodies of seeds 0-9). Both pin the feet the same way
+(:func:`pin_feet`):
 
 1. per foot, a contact weight per frame (how firmly the ankle and the ball of the foot are planted) and
    the velocity the planted joints *should* have (zero on the ground; the source's, scaled, for an actor);
-2. a horizontal offset that accumulates the difference while in contact and relaxes to zero in the air
-   (time constant ``tau``), smoothed over a few frames so knees and hips do not jerk as a foot lands or
-   lifts (:func:`pin_offsets`);
-3. a two-bone IK on hip and knee moves the ankle by that offset; the ankle keeps the foot's world
-   orientation (:func:`leg_ik`).
+2. a horizontal offset that cancels the difference while the foot is planted. The library's
+   (:func:`pin_offsets`, soft contacts from joint heights) relaxes to zero in the air with a time constant
+   and is smoothed over a few frames; an actor's (:func:`hold_offsets`, contacts from its source) takes up
+   every step exactly and returns to zero in the air along a cubic that leaves and lands with the
+   offset's own speed;
+3. a two-bone IK on hip and knee moves the ankle by that offset at its own height; the ankle keeps the
+   foot's world orientation (:func:`leg_ik`).
 
 Only the legs below the pelvis change; the pelvis path, the joint heights the IK is asked for and every
 other joint stay as they were.
@@ -31,7 +34,7 @@ from usd_synth.motion.model import forward_kinematics
 from usd_synth.rotations import matrix_to_quat, quat_about, quat_apply, quat_conj, quat_mul, quat_to_matrix
 from usd_synth.skeleton import JOINT_INDEX, SMPL_PARENTS
 
-#: (ankle, ball of the foot) per side, in the order of the contact arrays' side axis.
+#: The sides, in the order of the contact arrays' side axis (each: ankle, then ball of the foot).
 SIDES = ("left", "right")
 #: s; time constant with which a pin relaxes once the foot is in the air.
 PIN_RELAX = 0.08

@@ -9,8 +9,8 @@ do not slide; flight phases (run, jump) follow a ballistic arc joined C1 to the 
 
 Public (shared by the gaits and the one-shot actions, which all stand on these rules):
 :func:`root_from_contacts`, :func:`lock_feet`, and for key-pose actions with a push-off or a landing,
-:func:`support_height` and :func:`drive_height`; :data:`GRAVITY` for their flight arcs. The soft minimum,
-the flight arc stay private; the leg IK and the foot pinning live in :mod:`usd_synth.motion.contacts`.
+:func:`support_height` and :func:`drive_height`; :data:`GRAVITY` for their flight arcs. The soft minimum
+and the flight arc stay private; the leg IK and the foot pinning live in :mod:`usd_synth.motion.contacts`.
 """
 
 from __future__ import annotations
