@@ -50,6 +50,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -75,7 +76,7 @@ from usd_synth.rotations import (  # noqa: E402
     quat_mul,
     quat_to_axis_angle,
 )
-from usd_synth.skeleton import JOINT_INDEX  # noqa: E402
+from usd_synth.skeleton import JOINT_INDEX, LEG_JOINTS  # noqa: E402
 from usd_synth.usd.authoring import open_stage  # noqa: E402
 from usd_synth.usd.bake import usd_skinned_points  # noqa: E402
 from usd_synth.usd.body_io import write_actor  # noqa: E402
@@ -83,18 +84,17 @@ from usd_synth.usd.body_io import write_actor  # noqa: E402
 ACTIONS = ("idle", "walk", "wave", "squat")
 
 
-def _qpow(q: np.ndarray, t: float) -> np.ndarray:
-    """Quaternions ``q`` raised to ``t``: the same axis, ``t`` times the angle."""
-    return axis_angle_to_quat(quat_to_axis_angle(q) * t)
-
-
-LEG_JOINTS = [JOINT_INDEX[f"{s}_{j}"] for s in ("left", "right") for j in ("hip", "knee", "ankle")]
 GROUPS = {
     "legs": ("left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle"),
     "spine": ("spine1", "spine2", "spine3"),
     "neck_head": ("neck", "head"),
     "arms": ("left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist"),
 }
+
+
+def _qpow(q: np.ndarray, t: float) -> np.ndarray:
+    """Quaternions ``q`` raised to ``t``: the same axis, ``t`` times the angle."""
+    return axis_angle_to_quat(quat_to_axis_angle(q) * t)
 
 
 def full_swing(body: Body) -> Body:
@@ -227,7 +227,12 @@ def face_strain(rest: np.ndarray, posed: np.ndarray, faces: np.ndarray) -> np.nd
 
 
 def draw_upper(
-    ax, pts: np.ndarray, faces: np.ndarray, strain: np.ndarray | None, crop, side: bool = False
+    ax: Any,
+    pts: np.ndarray,
+    faces: np.ndarray,
+    strain: np.ndarray | None,
+    crop: tuple[tuple[float, float], tuple[float, float]],
+    side: bool = False,
 ) -> None:
     """A front (or, with ``side``, left-side) view of ``pts`` cropped to ``crop`` ((u0, u1), (v0, v1)):
     shaded skin, or each triangle coloured by ``strain``, black 0 to yellow 40 % or more."""
@@ -522,25 +527,9 @@ def previous_adaptation(motion: Motion, body: Body) -> Motion:
     return adapted
 
 
-def contact_slides_cm(source: Motion, adapted: Motion, scale: float) -> np.ndarray:
-    """Per contact of ``source`` (a planted ankle or ball, 2+ frames), how much farther the adapted joint
-    travels over it than the source's, scaled by ``scale`` (cm)."""
-    ps, pa = source.joint_positions(), adapted.joint_positions()
-    planted = fd.planted_joints(ps, source.fps)
-    out = []
-    for s, side in enumerate(("left", "right")):
-        for k, name in enumerate(("ankle", "foot")):
-            j = JOINT_INDEX[f"{side}_{name}"]
-            edges = np.flatnonzero(np.diff(np.r_[0, planted[:, s, k].astype(int), 0]))
-            for a, b in zip(edges[::2], edges[1::2], strict=True):
-                travel = [np.linalg.norm(np.diff(p[a:b, j, :2], axis=0), axis=1).sum() for p in (pa, ps)]
-                out.append(100 * (travel[0] - scale * travel[1]))
-    return np.array(out)
-
-
 def leg_speed(motion: Motion) -> float:
     """Peak angular speed of the hips, knees and ankles (degrees per second)."""
-    r = motion.rotations[:, LEG_JOINTS]
+    r = motion.rotations[:, list(LEG_JOINTS)]
     return float(np.degrees(quat_angle(r[1:], r[:-1])).max() * motion.fps)
 
 
@@ -554,13 +543,14 @@ def foot_slide(inputs: dict[str, Motion], bodies: dict[int, Body]) -> dict:
         for body in bodies.values():
             old_scale = float(body.offsets()[0, 1] / motion.offsets[0, 1])
             old = previous_adaptation(motion, body)
-            before.append(contact_slides_cm(motion, old, old_scale).max(initial=0))
+            before.append(100 * fd.contact_slides(motion, old, old_scale).max(initial=0))
             actor = make_actor(motion, body)
-            now.append(contact_slides_cm(motion, actor.motion, actor.adaptation["scale"]).max(initial=0))
+            slides = fd.contact_slides(motion, actor.motion, actor.adaptation["scale"])
+            now.append(100 * slides.max(initial=0))
             pin.append(100 * actor.adaptation["max_foot_pin_m"])
             speed.append(leg_speed(actor.motion) / max(leg_speed(motion), 1e-9))
         out[name] = {
-            "contacts": int(len(contact_slides_cm(motion, motion, 1.0))),
+            "contacts": int(len(fd.contact_slides(motion, motion))),
             "extra_slide_before_cm": round(float(max(before)), 2),
             "extra_slide_now_cm": round(float(max(now)), 3),
             "pin_max_cm": round(float(max(pin)), 2),

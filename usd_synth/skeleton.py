@@ -114,6 +114,11 @@ FOOT_JOINTS: tuple[int, ...] = (
     JOINT_INDEX["right_foot"],
 )
 
+#: The joints a leg IK turns (hips, knees, ankles, left then right): all that foot pinning may change.
+LEG_JOINTS: tuple[int, ...] = tuple(
+    JOINT_INDEX[f"{side}_{joint}"] for side in ("left", "right") for joint in ("hip", "knee", "ankle")
+)
+
 #: Human3.6M's 17-joint order (StridedTransformer-Pose3D, VideoPose3D and others).
 H36M_JOINTS: tuple[str, ...] = (
     "pelvis", "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee", "left_ankle",

@@ -369,3 +369,24 @@ def test_relaxation_with_smooth_displacement():
     assert np.array_equal(
         plain, fd.relaxed_points(rest, posed, faces, free, anchor=1e-3, iterations=60, smooth=0.0)
     )
+
+
+def test_crease_change_counts_a_fold_that_turns_inside_out() -> None:
+    """A fold of +20 degrees becoming -20 degrees is a 40 degree change (an unsigned angle would read 0);
+    an edge of one triangle (the grid's border) is left out."""
+    rest, faces = _grid()
+
+    def folded(deg: float) -> np.ndarray:
+        p = rest.copy()
+        beyond = p[:, 0] > 0.04 + 1e-9
+        a = np.radians(deg)
+        p[beyond, 0] = 0.04 + (rest[beyond, 0] - 0.04) * np.cos(a)
+        p[beyond, 2] = (rest[beyond, 0] - 0.04) * np.sin(a)
+        return p
+
+    edges = fd.mesh_edges(faces)
+    on_line = edges[np.all(np.isclose(rest[edges, 0], 0.04), axis=1)]
+    up, down = folded(20.0), folded(-20.0)
+    assert fd.crease_change(up, down[None], faces, on_line, q=50)[0] == pytest.approx(40.0)
+    border = edges[np.all(np.isclose(rest[edges, 1], 0.0), axis=1)]  # y = 0: one triangle each
+    assert fd.crease_change(rest, up[None], faces, border, q=100)[0] == 0.0

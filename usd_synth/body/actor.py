@@ -7,14 +7,15 @@ motion's *rotations* (what the person did) and replaces its skeleton by the body
 * root path: horizontal displacement from the first frame and the pelvis height are scaled by the ratio of
   leg lengths (hip to ankle, :func:`~usd_synth.skeleton.leg_length`), so a child takes shorter strides
   and a tall adult longer ones, each as long as its legs sweep (the ratio of pelvis joint heights, used
-  before, made adults' strides 10-14 % shorter than their legs: Anny's pelvis joint sits at hip height,
+  before, made strides 8-13 % shorter than the legs sweep: Anny's pelvis joint sits at hip height,
   SMPL's 9 cm above);
 * planted feet stay planted: the same joint angles on other bone proportions put the feet elsewhere under
-  the scaled pelvis, so a foot that stood still in the motion would slide (up to 9 cm per step on a walk).
-  Wherever the motion's own ankle or ball of the foot is planted (:func:`~usd_synth.body.fidelity.
-  planted_joints` on the motion as given), the actor's moves only as the motion's did, scaled; a two-bone
-  leg IK takes up the difference, easing in and out around each contact
-  (:func:`~usd_synth.motion.contacts.pin_feet`; knees keep their angles wherever nothing needs pinning);
+  the scaled pelvis, so a foot that stood still in the motion would slide (up to 7 cm per step on a walk,
+  benchmarks/bench_fidelity.py ``foot_slide``). Wherever the motion's own ankle or ball of the foot is
+  planted (:func:`~usd_synth.body.fidelity.planted_joints` on the motion as given), the actor's moves only
+  as the motion's did, scaled; a two-bone leg IK takes up the difference, easing in and out around each
+  contact (:func:`~usd_synth.motion.contacts.pin_feet`; knees keep their angles wherever nothing needs
+  pinning);
 * grounding: the body's *soles*, not its joints, meet the floor. The body is skinned on every frame (only
   the height of each vertex is needed: one matrix product per chunk of frames, see
   :func:`~usd_synth.body.fidelity.lowest_heights`); on every frame where a foot is planted (its ankle or
@@ -33,11 +34,18 @@ from typing import Any
 
 import numpy as np
 
-from usd_synth.body.fidelity import lowest_heights, planted_feet, planted_joints, skinning_matrices
+from usd_synth.body.fidelity import (
+    FOOT_INDICES,
+    lowest_heights,
+    planted_feet,
+    planted_joints,
+    skinning_matrices,
+)
 from usd_synth.body.model import Body
+from usd_synth.errors import UsdSynthError
 from usd_synth.motion.contacts import pin_feet
 from usd_synth.motion.model import Motion, forward_kinematics
-from usd_synth.skeleton import JOINT_INDEX, leg_length
+from usd_synth.skeleton import leg_length
 
 
 @dataclass
@@ -82,10 +90,6 @@ def ground_correction(motion: Motion, body: Body, rounds: int = 12) -> tuple[np.
     return correction, planted
 
 
-#: The foot joints pinned, per side: (ankle, ball of the foot), as in :func:`planted_joints`.
-_FOOT_JOINTS = [[JOINT_INDEX[f"{side}_{n}"] for n in ("ankle", "foot")] for side in ("left", "right")]
-
-
 def pin_planted_feet(adapted: Motion, source: Motion, scale: float) -> tuple[np.ndarray, float]:
     """Local rotations of ``adapted`` (``source`` on another skeleton, its stride scaled by ``scale``) with
     each foot joint that is planted in ``source`` moving only as it does there, scaled, and the largest
@@ -95,7 +99,7 @@ def pin_planted_feet(adapted: Motion, source: Motion, scale: float) -> tuple[np.
     src = source.joint_positions()
     planted = planted_joints(src, source.fps).astype(np.float64)
     step = np.diff(src[:, :, :2], axis=0, prepend=src[:1, :, :2]) * source.fps  # from the previous frame
-    wanted = scale * step[:, _FOOT_JOINTS]  # (T, 2 sides, 2 joints, 2)
+    wanted = scale * step[:, FOOT_INDICES]  # (T, 2 sides, 2 joints, 2)
     rotations, shift = pin_feet(
         adapted.rotations, adapted.translation, adapted.offsets, adapted.fps, planted, wanted, hold=True
     )
@@ -107,6 +111,8 @@ def adapt_motion(motion: Motion, body: Body) -> tuple[Motion, dict[str, Any]]:
     # 1. the body's bones, the root path scaled by the ratio of leg lengths
     src_offsets = motion.offsets
     dst_offsets = body.offsets()
+    if not leg_length(src_offsets) > 1e-3:
+        raise UsdSynthError("motion: its legs have no length (hip to ankle), so its stride cannot be scaled")
     scale = leg_length(dst_offsets) / leg_length(src_offsets)
     trans = motion.translation.copy()
     trans[:, :2] = trans[0, :2] + scale * (trans[:, :2] - trans[0, :2])
@@ -131,8 +137,8 @@ def adapt_motion(motion: Motion, body: Body) -> tuple[Motion, dict[str, Any]]:
         "floor_offset_m": round(offset, 6),
         "max_ground_correction_m": round(float(np.max(np.abs(correction - offset))), 6),
         "planted_frames": int(planted.sum()),
-        "source_pelvis_height_m": round(float(src_offsets[0, 1]), 6),
-        "body_pelvis_height_m": round(float(dst_offsets[0, 1]), 6),
+        "source_leg_length_m": round(leg_length(src_offsets), 6),
+        "body_leg_length_m": round(leg_length(dst_offsets), 6),
     }
     return adapted, info
 

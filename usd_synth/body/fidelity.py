@@ -8,8 +8,9 @@ These are the measures behind the body tests and ``benchmarks/bench_fidelity.py`
   written as one matrix product per chunk of frames (fast enough to run per actor);
 * :func:`region_edge_strain`: per frame, the 95th percentile of the relative length change of the mesh
   edges inside a skin region (vertices bound mainly to given joints) against the bind mesh;
-* :func:`planted_feet`: the frames where a foot is planted (joint speed under 0.2 m/s and within 3 cm of
-  its lowest height in the clip);
+* :func:`planted_feet` / :func:`planted_joints`: the frames where a foot (or each of its joints) is
+  planted (joint speed under 0.2 m/s and within 3 cm of its lowest height in the clip); and
+  :func:`contact_slides`, how much farther a planted joint travels after adaptation to a body;
 * :func:`crease_change`: per frame, a percentile of how far the fold angle across mesh edges changed against
   the bind mesh: the creases and crumples that edge strain alone does not see;
 * :func:`relaxed_points`: a posed mesh with chosen vertices moved to bring edge lengths back towards the
@@ -22,6 +23,7 @@ These are the measures behind the body tests and ``benchmarks/bench_fidelity.py`
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,6 +31,9 @@ from usd_synth.body.model import Body
 from usd_synth.motion.model import Motion
 from usd_synth.rotations import matrix_to_quat, quat_apply, quat_conj, quat_mul
 from usd_synth.skeleton import JOINT_INDEX, NUM_JOINTS
+
+if TYPE_CHECKING:
+    import scipy.sparse
 
 #: Joints whose skin regions must keep their shape closely (chest, back, neck) and the collars.
 TORSO_JOINTS = ("spine1", "spine2", "spine3", "neck")
@@ -44,6 +49,8 @@ PLANT_HEIGHT = 0.03
 
 #: (ankle, ball of the foot) per side.
 FEET = {"left": ("left_ankle", "left_foot"), "right": ("right_ankle", "right_foot")}
+#: The same as joint indices, [side][ankle, ball]: the layout of :func:`planted_joints`.
+FOOT_INDICES = [[JOINT_INDEX[name] for name in joints] for joints in FEET.values()]
 
 
 def skinning_matrices(motion: Motion, body: Body) -> np.ndarray:
@@ -194,6 +201,26 @@ def planted_feet(positions: np.ndarray, fps: float) -> np.ndarray:
     return planted_joints(positions, fps).any(axis=2)
 
 
+def contact_slides(source: Motion, moved: Motion, scale: float = 1.0) -> np.ndarray:
+    """Per contact of ``source`` (a foot joint planted for 2+ frames, :func:`planted_joints`), how much
+    farther (m) the same joint of ``moved`` (``source`` adapted to another body, its stride scaled by
+    ``scale``) travels over those frames than the source's does, scaled: the foot skate an adaptation
+    adds (0 when the planted joints move exactly as the source's, scaled)."""
+    ps, pm = source.joint_positions(), moved.joint_positions()
+    planted = planted_joints(ps, source.fps)
+    out = []
+    for s in range(2):
+        for k in range(2):
+            j = FOOT_INDICES[s][k]
+            edges = np.flatnonzero(np.diff(np.r_[0, planted[:, s, k].astype(np.int8), 0]))
+            for a, b in zip(edges[::2], edges[1::2], strict=True):
+                if b - a < 2:
+                    continue
+                travel = [np.linalg.norm(np.diff(p[a:b, j, :2], axis=0), axis=1).sum() for p in (pm, ps)]
+                out.append(travel[0] - scale * travel[1])
+    return np.array(out)
+
+
 def foot_vertices(body: Body) -> dict[str, np.ndarray]:
     """Vertices of each foot (largest skin weight on that side's ankle or ball of the foot)."""
     return {side: region_vertices(body, joints) for side, joints in FEET.items()}
@@ -210,8 +237,9 @@ def crease_change(
     rest: np.ndarray, posed: np.ndarray, faces: np.ndarray, edges: np.ndarray, q: float = 95.0
 ) -> np.ndarray:
     """(T,) the ``q``-th percentile over the interior mesh edges among ``edges`` (E, 2) of how far the
-    angle between the normals of the edge's two triangles changed against ``rest``, in degrees, per frame
-    of ``posed`` (T, V, 3) (0 without such edges).
+    signed angle between the normals of the edge's two triangles changed against ``rest``, in degrees, per
+    frame of ``posed`` (T, V, 3) (0 without such edges; edges of one triangle, or of three or more, are
+    left out).
 
     Why: edge strain can be lowered by folding the skin instead of stretching it (a crumpled surface keeps
     its edge lengths); this measures the folds, so a shape correction is judged by both.
@@ -231,24 +259,32 @@ def crease_change(
     wanted_key = wanted[:, 0].astype(np.int64) * (int(f.max()) + 1) + wanted[:, 1]
     pair = pair[np.isin(key[pair], wanted_key)]
     if len(pair) == 0:
-        return np.zeros(len(posed))
+        return np.zeros(np.shape(posed)[:-2])
     a, b = f[owner[pair]], f[owner[pair + 1]]
+    lo, hi = ends[order][pair, 0], ends[order][pair, 1]
 
     def fold(points: np.ndarray) -> np.ndarray:
+        """Signed angle between the two triangles' normals, about the edge (lo -> hi): a fold that turns
+        inside out changes sign, so it counts."""
+
         def normal(tri: np.ndarray) -> np.ndarray:
             p0, p1, p2 = (points[..., tri[:, k], :] for k in range(3))
             n = np.cross(p1 - p0, p2 - p0)
             return n / np.maximum(np.linalg.norm(n, axis=-1, keepdims=True), 1e-12)
 
-        cos = np.einsum("...i,...i->...", normal(a), normal(b))
-        return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+        na, nb = normal(a), normal(b)
+        axis = points[..., hi, :] - points[..., lo, :]
+        axis = axis / np.maximum(np.linalg.norm(axis, axis=-1, keepdims=True), 1e-12)
+        sin = np.einsum("...i,...i->...", np.cross(na, nb), axis)
+        return np.degrees(np.arctan2(sin, np.einsum("...i,...i->...", na, nb)))
 
-    # 3. the fold angle's change per frame
-    change = np.abs(fold(np.asarray(posed, dtype=np.float64)) - fold(np.asarray(rest, dtype=np.float64)))
+    # 3. the fold angle's change per frame (wrapped to a half turn)
+    change = fold(np.asarray(posed, dtype=np.float64)) - fold(np.asarray(rest, dtype=np.float64))
+    change = np.abs((change + 180.0) % 360.0 - 180.0)
     return np.percentile(change, q, axis=-1)
 
 
-def _laplacian(faces: np.ndarray, n: int):
+def _laplacian(faces: np.ndarray, n: int) -> scipy.sparse.csr_matrix:
     """(n, n) sparse graph Laplacian of the mesh: each vertex minus the mean of its edge neighbours."""
     import scipy.sparse as sparse
 

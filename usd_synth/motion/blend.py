@@ -106,6 +106,8 @@ def check_pair(a: Motion, b: Motion, names: tuple[str, str] = ("A", "B")) -> Non
             raise UsdSynthError(f"{name}: motion has no frames")
         if not motion.offsets[0, 1] > 1e-3:
             raise UsdSynthError(f"{name}: the skeleton's rest pelvis height is not positive")
+        if not leg_length(motion.offsets) > 1e-3:
+            raise UsdSynthError(f"{name}: the skeleton's legs have no length (hip to ankle)")
 
 
 def describe_input(motion: Motion, name: str | None = None) -> dict[str, Any]:

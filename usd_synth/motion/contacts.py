@@ -82,7 +82,8 @@ def leg_ik(
     and for the ankle where it is, through the same soft reach limit), so a target where the ankle already
     is changes nothing, even on a straight knee: for motions whose knees must keep their angles wherever
     the feet need no correction (an actor's), where the absolute solve would move every near-straight knee
-    (the reach limit keeps it up to 4 degrees short of straight).
+    (the reach limit keeps it up to 4 degrees short of straight). In that mode the knee also never
+    straightens past its rest angle (SMPL's straight knee, flexion 0) unless it already was.
     """
     q = q.copy()
     hip, knee, ankle = (JOINT_INDEX[f"{side}_{n}"] for n in ("hip", "knee", "ankle"))
@@ -107,7 +108,9 @@ def leg_ik(
     current = 2 * np.arctan2(q[:, knee, 0], q[:, knee, 3])
     if relative:
         change = theta - flexion(pos[:, ankle] - pos[:, hip])
-        # a knee never straightens past straight, or past where it already is if that is further
+        # A knee never straightens past its rest angle (SMPL's straight knee), nor past where it already is
+        # if that is further; the flexion is read from the quaternion in either sign (wrapped to a half turn).
+        current = np.mod(current + np.pi, 2 * np.pi) - np.pi
         change = np.maximum(change, np.minimum(current, 0.0) - current)
     else:
         change = theta - current
@@ -216,9 +219,8 @@ def pin_feet(
     if wanted_velocity is None:
         wanted_velocity = np.zeros((n, 2, 2, 2))
     _, pos = forward_kinematics(q, root, offsets)
-    if hold:  # the step from the previous frame, as a velocity (the first frame's is the second's)
-        step = np.diff(pos[..., :2], axis=0) * fps
-        vel = np.concatenate([step[:1], step])
+    if hold:  # the step from the previous frame, as a velocity (none for the first frame)
+        vel = np.diff(pos[..., :2], axis=0, prepend=pos[:1, :, :2]) * fps
     else:
         vel = np.gradient(pos[..., :2], 1.0 / fps, axis=0)
     for s, side in enumerate(SIDES):
