@@ -4,8 +4,8 @@ Two places need them. The built-in library (:mod:`usd_synth.motion.library.groun
 generated motions where they touch the ground. Binding a motion to a body (:mod:`usd_synth.body.actor`)
 gives it other bone lengths and proportions under the same joint angles, so a foot that stood still in the
 source would slide in the actor (before the stride was scaled by leg length and the feet pinned: up to
-9 cm per step on a walk, 5 cm on a run, over bodies of seeds 0-9). Both pin the feet the same way
-(:func:`pin_feet`):
+7 cm more per step than the source's on a walk, 5 cm on a run, over bodies of seeds 0-9). Both pin the
+feet the same way (:func:`pin_feet`):
 
 1. per foot, a contact weight per frame (how firmly the ankle and the ball of the foot are planted) and
    the velocity the planted joints *should* have (zero on the ground; the source's, scaled, for an actor);

@@ -117,7 +117,8 @@ class QualityReport:
 
 
 def skeleton_scale(motion: Motion) -> float:
-    """Leg length of the motion's skeleton relative to the template (pelvis height in the rest pose)."""
+    """Size of the motion's skeleton relative to the template: its rest pelvis height over the template's
+    (scales the joints' ground clearances; strides scale by :func:`usd_synth.skeleton.leg_length`)."""
     return float(motion.offsets[0, 1]) / _TEMPLATE_LEG
 
 
