@@ -74,7 +74,7 @@ from usd_synth.rotations import (  # noqa: E402
     quat_apply,
     quat_conj,
     quat_mul,
-    quat_to_axis_angle,
+    quat_pow,
 )
 from usd_synth.skeleton import JOINT_INDEX, LEG_JOINTS  # noqa: E402
 from usd_synth.usd.authoring import open_stage  # noqa: E402
@@ -90,11 +90,6 @@ GROUPS = {
     "neck_head": ("neck", "head"),
     "arms": ("left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist"),
 }
-
-
-def _qpow(q: np.ndarray, t: float) -> np.ndarray:
-    """Quaternions ``q`` raised to ``t``: the same axis, ``t`` times the angle."""
-    return axis_angle_to_quat(quat_to_axis_angle(q) * t)
 
 
 def full_swing(body: Body) -> Body:
@@ -424,8 +419,8 @@ def share_head_with_neck(motion: Motion, share: float = 0.5) -> Motion:
     m = motion.copy()
     head, neck = JOINT_INDEX["head"], JOINT_INDEX["neck"]
     q = m.rotations[:, head]
-    m.rotations[:, neck] = quat_mul(m.rotations[:, neck], _qpow(q, share))
-    m.rotations[:, head] = _qpow(q, 1.0 - share)
+    m.rotations[:, neck] = quat_mul(m.rotations[:, neck], quat_pow(q, share))
+    m.rotations[:, head] = quat_pow(q, 1.0 - share)
     return m
 
 

@@ -106,6 +106,11 @@ def quat_to_axis_angle(q: np.ndarray) -> np.ndarray:
     return q[..., :3] * scale
 
 
+def quat_pow(q: np.ndarray, t: float | np.ndarray) -> np.ndarray:
+    """``q`` raised to ``t`` (the slerp from identity): the same axis, ``t`` times the angle."""
+    return axis_angle_to_quat(quat_to_axis_angle(q) * np.asarray(t)[..., None])
+
+
 def quat_about(axis: np.ndarray | tuple[float, float, float], angle: np.ndarray | float) -> np.ndarray:
     """Quaternions for rotations by ``angle`` (radians, any shape) about a fixed unit ``axis``."""
     angle = np.asarray(angle, dtype=np.float64)[..., None]

@@ -29,9 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse
 
-from usd_synth.body.model import Body, bind_rotations_from_joints, limit_influences
+from usd_synth.body.model import Body, bind_rotations_from_joints, limit_influences, neighbour_mean
 from usd_synth.errors import UsdSynthError
 from usd_synth.fileio import atomic_path
 from usd_synth.kinematics import REST_ROOT_MATRIX
@@ -354,15 +353,7 @@ def refine_shoulder_weights(assets: AnnyAssets, dense: np.ndarray) -> np.ndarray
         w[:, arm] *= keep[:, None]
         w[:, JOINT_INDEX[f"{side}_collar"]] += ARM_TAPER_TO_COLLAR * taken
         w[:, JOINT_INDEX["spine3"]] += (1.0 - ARM_TAPER_TO_COLLAR) * taken
-    faces = assets["faces"]
-    edges = np.unique(
-        np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), 1), axis=0
-    )
-    n = len(w)
-    adjacency = scipy.sparse.coo_matrix(
-        (np.ones(2 * len(edges)), (np.r_[edges[:, 0], edges[:, 1]], np.r_[edges[:, 1], edges[:, 0]])), (n, n)
-    ).tocsr()
-    mean_of_neighbours = scipy.sparse.diags(1.0 / np.maximum(adjacency.sum(axis=1).A1, 1.0)) @ adjacency
+    mean_of_neighbours = neighbour_mean(assets["faces"], len(w))
     band = w[:, [JOINT_INDEX[j] for j in SHOULDER_BAND]].sum(axis=1) > 0
     band &= w[:, [JOINT_INDEX["left_elbow"], JOINT_INDEX["right_elbow"]]].sum(axis=1) <= 0  # elbows: Anny's
     for _ in range(SHOULDER_SMOOTHING_STEPS):

@@ -23,17 +23,13 @@ These are the measures behind the body tests and ``benchmarks/bench_fidelity.py`
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from usd_synth.body.model import Body
+from usd_synth.body.model import Body, mesh_edges, neighbour_mean
 from usd_synth.motion.model import Motion
 from usd_synth.rotations import matrix_to_quat, quat_apply, quat_conj, quat_mul
 from usd_synth.skeleton import JOINT_INDEX, NUM_JOINTS
-
-if TYPE_CHECKING:
-    import scipy.sparse
 
 #: Joints whose skin regions must keep their shape closely (chest, back, neck) and the collars.
 TORSO_JOINTS = ("spine1", "spine2", "spine3", "neck")
@@ -226,13 +222,6 @@ def foot_vertices(body: Body) -> dict[str, np.ndarray]:
     return {side: region_vertices(body, joints) for side, joints in FEET.items()}
 
 
-def mesh_edges(faces: np.ndarray) -> np.ndarray:
-    """(E, 2) unique undirected edges of triangles ``faces``."""
-    f = np.asarray(faces)
-    edges = np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]])
-    return np.unique(np.sort(edges, axis=1), axis=0)
-
-
 def crease_change(
     rest: np.ndarray, posed: np.ndarray, faces: np.ndarray, edges: np.ndarray, q: float = 95.0
 ) -> np.ndarray:
@@ -282,18 +271,6 @@ def crease_change(
     change = fold(np.asarray(posed, dtype=np.float64)) - fold(np.asarray(rest, dtype=np.float64))
     change = np.abs((change + 180.0) % 360.0 - 180.0)
     return np.percentile(change, q, axis=-1)
-
-
-def _laplacian(faces: np.ndarray, n: int) -> scipy.sparse.csr_matrix:
-    """(n, n) sparse graph Laplacian of the mesh: each vertex minus the mean of its edge neighbours."""
-    import scipy.sparse as sparse
-
-    e = mesh_edges(faces)
-    adjacency = sparse.coo_matrix(
-        (np.ones(2 * len(e)), (np.r_[e[:, 0], e[:, 1]], np.r_[e[:, 1], e[:, 0]])), shape=(n, n)
-    ).tocsr()
-    degree = np.maximum(adjacency.sum(axis=1).A1, 1.0)
-    return (sparse.identity(n, format="csr") - sparse.diags(1.0 / degree) @ adjacency).tocsr()
 
 
 def relaxed_points(
@@ -347,7 +324,8 @@ def relaxed_points(
         np.sqrt(anchor) * sparse.identity(n_free, format="csr"),
     ]
     if smooth > 0:
-        blocks.append(np.sqrt(smooth) * _laplacian(faces, len(posed))[free][:, free])
+        laplacian = sparse.identity(len(posed), format="csr") - neighbour_mean(faces, len(posed))
+        blocks.append(np.sqrt(smooth) * laplacian.tocsr()[free][:, free])
     a = sparse.vstack(blocks).tocsc()
     solve = factorized((a.T @ a).tocsc())
     # 2. fixed vertices' part of each edge row moves to the right-hand side

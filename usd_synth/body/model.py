@@ -20,13 +20,16 @@ the parent's bind frame: ``offsets[j] = R[p]^T (joints[j] - joints[p])``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from usd_synth.errors import UsdSynthError
 from usd_synth.kinematics import REST_ROOT_MATRIX, world_to_local
 from usd_synth.skeleton import JOINT_INDEX, NUM_JOINTS, SMPL_JOINTS, SMPL_PARENTS, template_offsets
+
+if TYPE_CHECKING:
+    import scipy.sparse
 
 #: Default number of skin influences kept per vertex (what real-time engines and most GPU skinning use).
 MAX_INFLUENCES = 4
@@ -204,6 +207,26 @@ def limit_influences(
     # Fold float32 rounding into the largest weight so each row sums to 1 as closely as float32 allows.
     weights32[:, 0] += (1.0 - weights32.astype(np.float64).sum(axis=1)).astype(np.float32)
     return indices.astype(np.int32), weights32
+
+
+def mesh_edges(faces: np.ndarray) -> np.ndarray:
+    """(E, 2) unique undirected edges of triangles ``faces``, each as (lower, higher) vertex index."""
+    f = np.asarray(faces)
+    edges = np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]])
+    return np.unique(np.sort(edges, axis=1), axis=0)
+
+
+def neighbour_mean(faces: np.ndarray, n: int) -> scipy.sparse.csr_matrix:
+    """(n, n) sparse operator taking per-vertex values to the mean over each vertex's edge neighbours (a
+    vertex without neighbours gets 0): what Laplacian smoothing of skin weights and the smoothness term of
+    a skin relaxation are built from."""
+    import scipy.sparse
+
+    e = mesh_edges(faces)
+    adjacency = scipy.sparse.coo_matrix(
+        (np.ones(2 * len(e)), (np.r_[e[:, 0], e[:, 1]], np.r_[e[:, 1], e[:, 0]])), shape=(n, n)
+    ).tocsr()
+    return scipy.sparse.diags(1.0 / np.maximum(adjacency.sum(axis=1).A1, 1.0)) @ adjacency
 
 
 def vertex_normals(points: np.ndarray, faces: np.ndarray) -> np.ndarray:

@@ -27,11 +27,10 @@ from scipy.interpolate import PchipInterpolator
 
 from usd_synth.kinematics import REST_ROOT_QUAT
 from usd_synth.rotations import (
-    axis_angle_to_quat,
     quat_about,
     quat_conj,
     quat_mul,
-    quat_to_axis_angle,
+    quat_pow,
 )
 from usd_synth.skeleton import JOINT_INDEX, NUM_JOINTS
 
@@ -47,11 +46,6 @@ def _euler(deg: np.ndarray) -> np.ndarray:
     qy = quat_about((0.0, 1.0, 0.0), r[..., 1])
     qz = quat_about((0.0, 0.0, 1.0), r[..., 2])
     return quat_mul(qx, quat_mul(qy, qz))
-
-
-def _qpow(q: np.ndarray, t: float | np.ndarray) -> np.ndarray:
-    """``q`` raised to ``t`` (the slerp from identity): the same axis, ``t`` times the angle."""
-    return axis_angle_to_quat(quat_to_axis_angle(q) * np.asarray(t)[..., None])
 
 
 class Pose:
@@ -201,7 +195,7 @@ def stabilise_head(q: np.ndarray, heading: float, strength: float) -> np.ndarray
     for j, share in ((_J["neck"], 0.4), (_J["head"], 1.0)):
         desired = quat_mul(quat_conj(world), np.broadcast_to(target, world.shape))
         desired = np.where(desired[:, 3:4] < 0, -desired, desired)
-        correction = _qpow(quat_mul(quat_conj(q[:, j]), desired), strength * share)
+        correction = quat_pow(quat_mul(quat_conj(q[:, j]), desired), strength * share)
         q[:, j] = quat_mul(q[:, j], correction)
         world = quat_mul(world, q[:, j])
     return q
